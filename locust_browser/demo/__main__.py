@@ -1,0 +1,5 @@
+import sys
+
+from locust_browser.demo._server import main
+
+sys.exit(main())

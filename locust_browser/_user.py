@@ -17,8 +17,10 @@ from __future__ import annotations
 import locust  # isort: skip
 
 import asyncio
+import dataclasses
 import logging
 import sys
+from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import gevent
@@ -77,6 +79,8 @@ __all__ = ["BrowserUser", "browser_statistics", "shutdown"]
 logger = logging.getLogger(__name__)
 
 _provider = BrowserProvider()
+# What the handlers of closed pages counted, for the summary at quit.
+_waits_of_closed_pages: Counter[str] = Counter()
 
 
 class BrowserUser(User):
@@ -166,9 +170,11 @@ class BrowserUser(User):
         self._context = self._page = None
         if context is None or page is None:
             return
+        handler = page.response_handler
         get_bridge().run(
             _provider.close_session(context._impl, page._impl), cancel_on_exit=False
         )
+        _waits_of_closed_pages.update(dataclasses.asdict(handler.statistics()))
 
 
 def browser_statistics() -> BrowserStatistics:
@@ -190,9 +196,23 @@ def shutdown() -> None:
         return
     try:
         bridge.run(drain_reports(), cancel_on_exit=False)
+        left = _provider.statistics()
         bridge.run(_provider.close(), cancel_on_exit=False)
     finally:
         bridge.close()
+    waits = _waits_of_closed_pages
+    logger.info(
+        "locust-browser closed the browser: %d waits (%d matched, %d timed out, "
+        "%d cancelled, %d rejected), %d waiters, %d contexts and %d pages left open",
+        waits["registered"],
+        waits["matched"],
+        waits["timed_out"],
+        waits["cancelled"],
+        waits["rejected"],
+        waits["active"],
+        left.contexts,
+        left.pages,
+    )
 
 
 def _run_browser_user(user: BrowserUser) -> None:

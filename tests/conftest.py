@@ -108,19 +108,20 @@ def child_processes() -> list[int]:
         if fields[1] == mine and fields[0] != "Z":
             children.append(int(entry.name))
     # The demo server is ours, on purpose, for the whole session.
-    return [pid for pid in children if pid not in _demo_pids()]
+    return [pid for pid in children if pid not in demo_processes()]
 
 
-def _demo_pids() -> set[int]:
+def demo_processes() -> set[int]:
+    """Return the ids of every demo server process on the machine."""
     return {
         int(entry.name)
         for entry in Path("/proc").iterdir()
-        if entry.name.isdigit() and _is_demo(entry)
+        if entry.name.isdigit() and b"locust_browser.demo" in _cmdline(entry)
     }
 
 
-def _is_demo(entry: Path) -> bool:
+def _cmdline(entry: Path) -> bytes:
     try:
-        return b"locust_browser.demo" in (entry / "cmdline").read_bytes()
+        return (entry / "cmdline").read_bytes()
     except OSError:
-        return False
+        return b""

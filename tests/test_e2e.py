@@ -1,0 +1,119 @@
+"""The real ``locust`` command line, headless, against the demo server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from locust_browser.demo import DemoProcess
+
+from .conftest import ROOT, demo_processes
+
+pytestmark = pytest.mark.e2e
+
+LOCUST = str(Path(sys.executable).with_name("locust"))
+
+
+def run_locust(
+    locustfile: Path, tmp_path: Path, *args: str, timeout: float = 180
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    """Run locust headless; return the process and its --json-file rows."""
+    report = tmp_path / "stats.json"
+    command = [
+        LOCUST,
+        "-f",
+        str(locustfile),
+        "--headless",
+        "--json-file",
+        str(report.with_suffix("")),
+        "--loglevel",
+        "INFO",
+        *args,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, cwd=tmp_path
+    )
+    rows = json.loads(report.read_text()) if report.exists() else []
+    return done, rows
+
+
+def row(rows: list[dict[str, Any]], method: str, name: str) -> dict[str, Any]:
+    [found] = [r for r in rows if r["method"] == method and r["name"] == name]
+    return found
+
+
+def test_quickstart_runs_headless_with_wait_rows_and_no_leftovers(
+    demo_server: DemoProcess, tmp_path: Path
+) -> None:
+    done, rows = run_locust(
+        ROOT / "locustfiles" / "quickstart.py",
+        tmp_path,
+        *("-u", "10", "-r", "10", "-t", "12s", "-H", demo_server.url),
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    items, poll = row(rows, "WAIT", "items"), row(rows, "WAIT", "poll")
+    assert items["num_requests"] >= 10 and poll["num_requests"] >= 10
+    assert items["num_failures"] == poll["num_failures"] == 0
+    assert "Traceback" not in done.stderr
+    assert "0 waiters, 0 contexts and 0 pages left open" in done.stderr
+
+
+def test_without_host_the_demo_is_started_and_stopped(tmp_path: Path) -> None:
+    before = demo_processes()
+
+    done, rows = run_locust(
+        ROOT / "locustfiles" / "quickstart.py",
+        tmp_path,
+        *("-u", "2", "-r", "2", "-t", "6s"),
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert row(rows, "WAIT", "items")["num_requests"] > 0
+    assert "No host given: the demo application serves http://127.0.0.1:" in done.stderr
+    assert demo_processes() == before
+
+
+def test_deliberate_failures_are_one_row_each_without_tracebacks(
+    demo_server: DemoProcess, tmp_path: Path
+) -> None:
+    done, rows = run_locust(
+        ROOT / "tests" / "locustfiles" / "deliberate_failures.py",
+        tmp_path,
+        *("-u", "4", "-r", "4", "-t", "6s", "-H", demo_server.url),
+    )
+
+    assert done.returncode == 1, done.stderr[-3000:]
+    never, broken = row(rows, "WAIT", "never"), row(rows, "WAIT", "broken")
+    assert never["num_requests"] > 0
+    assert never["num_failures"] == never["num_requests"]
+    assert broken["num_failures"] == broken["num_requests"] > 0
+    assert "unreachable" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "0 waiters, 0 contexts and 0 pages left open" in done.stderr
+
+
+def test_missing_browser_is_an_error_before_any_load(
+    demo_server: DemoProcess, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-chromium"
+
+    done, rows = run_locust(
+        ROOT / "locustfiles" / "quickstart.py",
+        tmp_path,
+        *("-u", "1", "-t", "30s", "-H", demo_server.url),
+        "--browser-executable",
+        str(missing),
+        timeout=60,
+    )
+
+    assert done.returncode == 1
+    assert str(missing) in done.stderr
+    assert "--browser-executable" in done.stderr
+    assert rows == []
+    assert "Traceback" not in done.stderr

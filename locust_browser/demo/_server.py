@@ -21,7 +21,7 @@ __all__ = ["DemoServer", "PAGE", "POLLS"]
 
 logger = logging.getLogger(__name__)
 
-POLLS = 5
+POLLS = 10
 """How many polls the page makes after a load before its job is ready."""
 
 PAGE = """<!doctype html>
@@ -48,7 +48,7 @@ async function poll(n) {
   const response = await fetch(`/api/poll?n=${n}`);
   const body = await response.json();
   if (body.ready) { status.textContent = "ready"; return; }
-  setTimeout(() => poll(n + 1), 100);
+  setTimeout(() => poll(n + 1), 200);
 }
 document.getElementById("error").onclick = async () => {
   const response = await fetch("/api/status/500");

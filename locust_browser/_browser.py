@@ -16,6 +16,7 @@ import logging
 import time
 from typing import Any
 
+from playwright._impl._errors import TargetClosedError
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -91,8 +92,7 @@ class BrowserProvider:
             attach: Called with the new page, to add listeners before any
                 response can arrive.
         """
-        browser = await self.browser(executable)
-        context = await browser.new_context(**options)
+        context = await self._new_context(executable, options)
         context._locust_browser_base_url = options.get("base_url")  # type: ignore[attr-defined]
         try:
             page = await context.new_page()
@@ -102,6 +102,19 @@ class BrowserProvider:
             raise
         self._pages.add(page)
         return context, page
+
+    async def _new_context(
+        self, executable: str | None, options: dict[str, Any]
+    ) -> BrowserContext:
+        browser = await self.browser(executable)
+        try:
+            return await browser.new_context(**options)
+        except TargetClosedError:
+            pass
+        # The browser died and its disconnect is not in yet: once more, anew.
+        self._forget(browser)
+        browser = await self.browser(executable)
+        return await browser.new_context(**options)
 
     async def close_session(self, context: BrowserContext, page: Page) -> None:
         """Close a user's context, and with it its pages."""
@@ -149,8 +162,12 @@ class BrowserProvider:
         return browser
 
     def _on_disconnected(self, browser: Browser) -> None:
-        if self._browser is browser:
-            self._browser = None
+        self._forget(browser)
+
+    def _forget(self, browser: Browser) -> None:
+        if self._browser is not browser:
+            return
+        self._browser = None
         if self._closing:
             return
         logger.warning("The browser disconnected; the next user relaunches it")

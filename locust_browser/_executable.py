@@ -228,8 +228,11 @@ def _first_found(
     if shell is not None:
         return BrowserChoice(shell, SOURCE_PLAYWRIGHT, is_headless_shell=True)
 
-    shell = _first_on_path(SYSTEM_SHELL_NAMES, search_path) or _first_executable(
-        system_shell_paths
+    # Debian's /usr/bin/chromium-headless-shell is a shell script that runs
+    # the real binary as its child rather than exec'ing it: launched through
+    # it, a browser whose launcher dies is orphaned, so the binary comes first.
+    shell = _first_executable(system_shell_paths) or _first_on_path(
+        SYSTEM_SHELL_NAMES, search_path
     )
     if shell is not None:
         return BrowserChoice(shell, SOURCE_SYSTEM, is_headless_shell=True)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import gevent
+import gevent.pool
 import pytest
 from locust import constant, task
 from locust.env import Environment
@@ -15,7 +19,7 @@ from locust.env import Environment
 import locust_browser
 from locust_browser import BrowserUser, ResponseTimeoutError, WaitRejectedError
 
-from .conftest import Rows, wait_until
+from .conftest import Rows, child_processes, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -266,4 +270,101 @@ def test_hundred_users_leave_no_waiters_contexts_or_pages(
     assert sum(h.statistics().matched for h in Clicker.handlers) >= 200
     assert all(h.statistics().active == 0 for h in Clicker.handlers)
     stats = locust_browser.browser_statistics()
-    assert (stats.contexts, stats.pages, stats.launches) == (0, 0, 1)
+    assert (stats.contexts, stats.pages, stats.browsers) == (0, 0, 1)
+
+
+class BrokenStart(BrowserUser):
+    """A user whose on_start fails after it has used its page."""
+
+    wait_time = constant(0)
+    context_options = {"user_agent": "locust-browser-test", "locale": "fr-FR"}
+    seen: list[str] = []
+
+    def on_start(self) -> None:
+        self.page.goto("/")
+        BrokenStart.seen.append(self.page.evaluate("navigator.userAgent"))
+        raise RuntimeError("on_start failed on purpose")
+
+    @task
+    def never(self) -> None:
+        raise AssertionError("unreachable: on_start failed")
+
+
+def test_user_whose_on_start_fails_still_closes_its_context(
+    environment: Environment,
+) -> None:
+    user = BrokenStart(environment)
+    group = gevent.pool.Group()
+
+    greenlet = user.start(group)
+    greenlet.join(timeout=30)
+
+    assert isinstance(greenlet.exception, RuntimeError)
+    assert BrokenStart.seen == ["locust-browser-test"]
+    assert locust_browser.browser_statistics().contexts == 0
+
+
+def test_page_default_timeout_is_the_default_wait_timeout(
+    user: Visitor, rows: Rows
+) -> None:
+    user.page.set_default_timeout(150)
+
+    with pytest.raises(ResponseTimeoutError, match="Timeout 150ms"):
+        user.page.wait_for_response("**/never", name="default")
+
+    user.context.set_default_timeout(100)
+    with pytest.raises(ResponseTimeoutError, match="Timeout 150ms"):
+        user.page.wait_for_response("**/never", name="default")
+    assert len(rows.named("default")) == 2
+
+
+def test_crashed_page_rejects_its_waiters(user: Visitor, rows: Rows) -> None:
+    handler = user.response_handler
+    waiting = gevent.spawn(
+        user.page.wait_for_response, "**/never", name="crashed", timeout=0
+    )
+    wait_until(lambda: len(handler) == 1, message="waiter registered")
+
+    navigation = gevent.spawn(user.page.goto, "chrome://crash")
+
+    with pytest.raises(locust_browser.WaitRejectedError, match="crash"):
+        waiting.get(timeout=20)
+    navigation.join(timeout=20)
+    [row] = rows.named("crashed")
+    assert "page crashed" in str(row.exception)
+
+
+def browser_process() -> int:
+    """Return the id of the browser's main process, a child of the driver."""
+    for driver in child_processes():
+        for entry in Path(f"/proc/{driver}/task").iterdir():
+            for child in (entry / "children").read_text().split():
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+                if b"chrom" in cmdline and b"--type=" not in cmdline:
+                    return int(child)
+    raise AssertionError("no browser process found")
+
+
+def test_lost_browser_rejects_waiters_and_is_relaunched(
+    user: Visitor, environment: Environment, rows: Rows
+) -> None:
+    handler = user.response_handler
+    launches = locust_browser.browser_statistics().launches
+    waiting = gevent.spawn(
+        user.page.wait_for_response, "**/never", name="lost", timeout=0
+    )
+    wait_until(lambda: len(handler) == 1, message="waiter registered")
+
+    os.kill(browser_process(), signal.SIGKILL)
+
+    with pytest.raises(locust_browser.WaitRejectedError, match="browser|closed"):
+        waiting.get(timeout=20)
+    assert rows.named("lost")[0].exception is not None
+    other = Visitor(environment)
+    other._open_session()
+    try:
+        other.page.goto("/")
+        assert other.page.title() == "locust-browser demo"
+    finally:
+        other._close_session()
+    assert locust_browser.browser_statistics().launches == launches + 1

@@ -109,17 +109,17 @@ def test_system_headless_shell_on_path_beats_playwright_full_chromium(
 ) -> None:
     machine.add(PW_CHROMIUM)
     on_path = machine.add_on_path("chromium-headless-shell")
-    make_executable(machine.lib_shell)
 
     choice = machine.resolve()
 
     assert choice == BrowserChoice(on_path, "system", True)
 
 
-def test_system_headless_shell_is_found_in_lib_dir_when_not_on_path(
+def test_system_headless_shell_binary_beats_its_wrapper_on_path(
     machine: Machine,
 ) -> None:
     machine.add(PW_CHROMIUM)
+    machine.add_on_path("chromium-headless-shell")
     in_lib = make_executable(machine.lib_shell)
 
     choice = machine.resolve()

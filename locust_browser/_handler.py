@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gevent  # isort: skip
 
+import functools
 import itertools
 import logging
 import re
@@ -42,6 +43,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Users register the same few patterns over and over; resolving a glob against
+# the base URL costs tens of microseconds, a cache hit well under one.
+_url_matcher = functools.lru_cache(maxsize=1024)(url_matcher)
 
 URLOrPredicate = str | re.Pattern[str] | Callable[[Any], bool]
 
@@ -106,10 +111,12 @@ class Waiter:
     ) -> None:
         self._matches_url: Callable[[str], bool] | None = None
         self._predicate: Callable[[Any], bool] | None = None
-        if callable(url_or_predicate) and not isinstance(url_or_predicate, re.Pattern):
+        if isinstance(url_or_predicate, str | re.Pattern):
+            self._matches_url = _url_matcher(url_or_predicate, base_url=base_url)
+        elif callable(url_or_predicate):
             self._predicate = url_or_predicate
         else:
-            self._matches_url = url_matcher(url_or_predicate, base_url=base_url)
+            url_matcher(url_or_predicate)  # raises the TypeError that names it
         self._method = _check_method(method)
         self._status = _check_status(status)
 

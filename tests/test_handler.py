@@ -145,6 +145,7 @@ def test_predicate_that_raises_fails_only_its_own_waiter() -> None:
     [
         ({"url_or_predicate": "**/{a,{b}}"}, ValueError, "nested"),
         ({"url_or_predicate": 42}, TypeError, "url_or_predicate.*int"),
+        ({"url_or_predicate": ["**"]}, TypeError, "url_or_predicate.*list"),
         ({"url_or_predicate": "**", "timeout_ms": -1}, ValueError, "timeout.*-1"),
         ({"url_or_predicate": "**", "timeout_ms": "5"}, TypeError, "timeout.*str"),
         ({"url_or_predicate": "**", "method": "GE T"}, ValueError, "method"),

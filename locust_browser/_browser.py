@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from playwright._impl._errors import TargetClosedError
@@ -37,22 +38,14 @@ CLOSE_TIMEOUT = 10.0
 """Seconds a context or browser gets to close before it is left behind."""
 
 
+@dataclass(frozen=True)
 class BrowserStatistics:
-    """What a provider holds open right now."""
+    """What a provider holds open right now, and how often it launched."""
 
-    __slots__ = ("browsers", "contexts", "pages", "launches")
-
-    def __init__(self, browsers: int, contexts: int, pages: int, launches: int):
-        self.browsers = browsers
-        self.contexts = contexts
-        self.pages = pages
-        self.launches = launches
-
-    def __repr__(self) -> str:
-        return (
-            f"BrowserStatistics(browsers={self.browsers}, contexts={self.contexts}, "
-            f"pages={self.pages}, launches={self.launches})"
-        )
+    browsers: int
+    contexts: int
+    pages: int
+    launches: int
 
 
 class BrowserProvider:
@@ -124,9 +117,10 @@ class BrowserProvider:
     def statistics(self) -> BrowserStatistics:
         """Count the browsers, contexts and pages open now."""
         browser = self._browser
-        contexts = browser.contexts if browser and browser.is_connected() else []
+        connected = browser is not None and browser.is_connected()
+        contexts = browser.contexts if browser is not None and connected else []
         return BrowserStatistics(
-            browsers=int(bool(contexts) or bool(browser and browser.is_connected())),
+            browsers=int(connected),
             contexts=len(contexts),
             pages=sum(len(context.pages) for context in contexts),
             launches=self._launches,

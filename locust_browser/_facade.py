@@ -26,7 +26,12 @@ from playwright._impl._async_base import AsyncBase, AsyncEventContextManager
 from playwright.async_api import BrowserContext as AsyncBrowserContext
 from playwright.async_api import Page as AsyncPage
 
-from locust_browser._handler import ResponseEventHandler, URLOrPredicate, check_timeout
+from locust_browser._handler import (
+    ResponseEventHandler,
+    URLOrPredicate,
+    WaitRejected,
+    check_timeout,
+)
 from locust_browser._waits import WaitReporter, finish_wait
 
 if TYPE_CHECKING:
@@ -371,8 +376,6 @@ def attach_handler(page: Any, runtime: Runtime) -> ResponseEventHandler:
 
 
 def _reject(handler: ResponseEventHandler, why: str) -> None:
-    from locust_browser._handler import WaitRejected
-
     handler.reject_all(WaitRejected(f"{why} while waiting for a response"))
 
 

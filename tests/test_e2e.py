@@ -117,3 +117,20 @@ def test_missing_browser_is_an_error_before_any_load(
     assert "--browser-executable" in done.stderr
     assert rows == []
     assert "Traceback" not in done.stderr
+
+
+def test_processes_launch_one_browser_per_worker_and_none_in_the_master(
+    demo_server: DemoProcess, tmp_path: Path
+) -> None:
+    done, rows = run_locust(
+        ROOT / "locustfiles" / "quickstart.py",
+        tmp_path,
+        *("--processes", "2", "-u", "4", "-r", "4", "-t", "8s"),
+        *("-H", demo_server.url),
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert row(rows, "WAIT", "items")["num_failures"] == 0
+    assert row(rows, "WAIT", "items")["num_requests"] >= 4
+    assert done.stderr.count("Launched chromium") == 2
+    assert done.stderr.count("0 waiters, 0 contexts and 0 pages left open") == 2

@@ -65,6 +65,9 @@ def main() -> int:
     for kind, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
         print(f"  {kind:8} {seconds:8.1f} CPU s  {100 * seconds / total:5.1f}%")
     print(f"  {'total':8} {total:8.1f} CPU s  ({total / elapsed:.2f} cores on average)")
+    for line in log.splitlines():
+        if "locust-browser closed the browser" in line:
+            print(line.split(": ", 1)[1])
     if locust.returncode != 0:
         print(log[-2000:], file=sys.stderr)
     return locust.returncode
@@ -105,13 +108,13 @@ def descendants(root: int) -> set[int]:
 def cpu_seconds(pid: int) -> tuple[str, float] | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+        # The executable, not the command line: Locust retitles its process.
+        name = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
     except OSError:
         return None
     fields = stat.rsplit(")", 1)[1].split()
     seconds = (int(fields[11]) + int(fields[12])) / TICKS
-    name = os.path.basename(command.decode(errors="replace"))
-    if "python" in name or "locust" in name:
+    if name.startswith("python"):
         return "python", seconds
     if "node" in name:
         return "driver", seconds

@@ -117,6 +117,14 @@ class DemoServer(ThreadingHTTPServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), _Handler)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Log a failed request; a browser that hung up is not worth a trace."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("%s hung up: %s", client_address, error)
+        else:
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
     @property
     def url(self) -> str:
         """The server's base URL."""

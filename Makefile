@@ -16,11 +16,11 @@ $(READY): setup.cfg pyproject.toml
 	$(BIN)/locust-browser install
 	touch $@
 
-# About a minute of the quickstart journey against the embedded demo server.
+# About a minute of the whole shop journey against the embedded demo shop.
 demo: $(READY)
 	mkdir -p reports
-	$(BIN)/locust -f locustfiles/quickstart.py --headless -u 20 -r 5 -t 60s \
-		--html reports/quickstart.html
+	$(BIN)/locust -f locustfiles/shop.py --headless -u 10 -r 2 -t 60s \
+		--html reports/shop.html
 
 lint: $(READY)
 	$(BIN)/ruff check $(SOURCES)

@@ -1,10 +1,8 @@
-"""The shortest useful browser load test.
+"""The shortest useful browser load test: the README's example.
 
-Run it with ``locust -f locustfiles/quickstart.py``; without ``-H`` it starts
-the demo application on a free loopback port and points the users at it.
+Run it with ``locust -f locustfiles/quickstart.py``. Without ``-H`` it starts
+the demo shop on a free loopback port and points the users at it.
 """
-
-import re
 
 from locust import between, events, task
 
@@ -15,12 +13,14 @@ events.init.add_listener(serve_when_no_host)
 
 
 class Shopper(BrowserUser):
-    wait_time = between(0.5, 1)
+    wait_time = between(1, 2)
 
     @task
     def browse(self):
-        self.page.goto("/")
-        with self.page.expect_response("**/api/items*", name="items") as info:
-            self.page.click("#load")
-        assert info.value.status == 200
-        self.page.wait_for_response(re.compile(r"/api/poll"), name="poll", timeout=5000)
+        with self.page.expect_response("**/api/products?page=1", name="product list"):
+            self.page.goto("/")
+        with self.page.expect_response("**/api/products?page=2", name="next page"):
+            self.page.click("#next-page")
+        with self.page.expect_response("**/api/search?q=*", name="search") as info:
+            self.page.locator("#search").press_sequentially("lamp", delay=50)
+        assert info.value.ok

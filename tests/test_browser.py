@@ -36,7 +36,7 @@ def user(environment: Environment) -> Iterator[Visitor]:
     visitor._open_session()
     handler = visitor.response_handler
     try:
-        visitor.page.goto("/")
+        visitor.page.goto("/lab")
         yield visitor
     finally:
         visitor._close_session()
@@ -242,7 +242,7 @@ class Clicker(BrowserUser):
 
     def on_start(self) -> None:
         Clicker.handlers.append(self.response_handler)
-        self.page.goto("/")
+        self.page.goto("/lab")
 
     @task
     def load(self) -> None:
@@ -281,7 +281,7 @@ class BrokenStart(BrowserUser):
     seen: list[str] = []
 
     def on_start(self) -> None:
-        self.page.goto("/")
+        self.page.goto("/lab")
         BrokenStart.seen.append(self.page.evaluate("navigator.userAgent"))
         raise RuntimeError("on_start failed on purpose")
 
@@ -363,7 +363,7 @@ def test_lost_browser_rejects_waiters_and_is_relaunched(
     other = Visitor(environment)
     other._open_session()
     try:
-        other.page.goto("/")
+        other.page.goto("/lab")
         assert other.page.title() == "locust-browser demo"
     finally:
         other._close_session()

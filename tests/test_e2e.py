@@ -57,9 +57,11 @@ def test_quickstart_runs_headless_with_wait_rows_and_no_leftovers(
     )
 
     assert done.returncode == 0, done.stderr[-3000:]
-    items, poll = row(rows, "WAIT", "items"), row(rows, "WAIT", "poll")
-    assert items["num_requests"] >= 10 and poll["num_requests"] >= 10
-    assert items["num_failures"] == poll["num_failures"] == 0
+    waits = [
+        row(rows, "WAIT", name) for name in ("product list", "next page", "search")
+    ]
+    assert all(wait["num_requests"] >= 10 for wait in waits)
+    assert all(wait["num_failures"] == 0 for wait in waits)
     assert "Traceback" not in done.stderr
     assert "0 waiters, 0 contexts and 0 pages left open" in done.stderr
 
@@ -74,7 +76,7 @@ def test_without_host_the_demo_is_started_and_stopped(tmp_path: Path) -> None:
     )
 
     assert done.returncode == 0, done.stderr[-3000:]
-    assert row(rows, "WAIT", "items")["num_requests"] > 0
+    assert row(rows, "WAIT", "product list")["num_requests"] > 0
     assert "No host given: the demo application serves http://127.0.0.1:" in done.stderr
     assert demo_processes() == before
 
@@ -130,7 +132,49 @@ def test_processes_launch_one_browser_per_worker_and_none_in_the_master(
     )
 
     assert done.returncode == 0, done.stderr[-3000:]
-    assert row(rows, "WAIT", "items")["num_failures"] == 0
-    assert row(rows, "WAIT", "items")["num_requests"] >= 4
+    assert row(rows, "WAIT", "product list")["num_failures"] == 0
+    assert row(rows, "WAIT", "product list")["num_requests"] >= 4
     assert done.stderr.count("Launched chromium") == 2
     assert done.stderr.count("0 waiters, 0 contexts and 0 pages left open") == 2
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ("browse", ["log in", "product list", "next page", "search"]),
+        (
+            "buy",
+            ["log in", "product list", "add to cart", "view cart", "check out"]
+            + ["order confirmed"],
+        ),
+    ],
+)
+def test_shop_journey_reports_every_named_wait(
+    demo_server: DemoProcess, tmp_path: Path, tags: str, expected: list[str]
+) -> None:
+    done, rows = run_locust(
+        ROOT / "locustfiles" / "shop.py",
+        tmp_path,
+        *("-u", "3", "-r", "3", "-t", "15s", "-H", demo_server.url, "--tags", tags),
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    waits = {r["name"]: r for r in rows if r["method"] == "WAIT"}
+    assert sorted(waits) == sorted(expected)
+    assert all(waits[name]["num_failures"] == 0 for name in expected)
+
+
+def test_hybrid_runs_two_browsers_beside_http_users(
+    demo_server: DemoProcess, tmp_path: Path
+) -> None:
+    done, rows = run_locust(
+        ROOT / "locustfiles" / "hybrid.py",
+        tmp_path,
+        *("-u", "10", "-r", "10", "-t", "10s", "-H", demo_server.url),
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert row(rows, "WAIT", "product list")["num_requests"] > 0
+    assert row(rows, "GET", "/api/products?page=[n]")["num_requests"] > 0
+    assert all(r["num_failures"] == 0 for r in rows)
+    assert '"BrowserShopper": 2' in done.stderr

@@ -9,7 +9,7 @@ class Unlucky(BrowserUser):
     wait_time = constant(0.1)
 
     def on_start(self):
-        self.page.goto("/")
+        self.page.goto("/lab")
 
     @task
     def wait_for_nothing(self):

@@ -86,7 +86,8 @@ class BrowserProvider:
                 response can arrive.
         """
         context = await self._new_context(executable, options)
-        context._locust_browser_base_url = options.get("base_url")  # type: ignore[attr-defined]
+        base_url = options.get("base_url")
+        context._locust_browser_base_url = base_url  # type: ignore[attr-defined]
         try:
             page = await context.new_page()
             attach(page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from locust.env import Environment
 from locust.event import Events
 
 import locust_browser
-from locust_browser import demo
+from locust_browser import BrowserUser, demo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,6 +85,22 @@ def environment(demo_server: demo.DemoProcess, rows: Rows) -> Iterator[Environme
     yield env
     stats = locust_browser.browser_statistics()
     assert (stats.contexts, stats.pages) == (0, 0), f"leftovers: {stats}"
+
+
+@contextmanager
+def session_of(user: BrowserUser) -> Iterator[BrowserUser]:
+    """Give *user* its context and page, as its greenlet would, then close them.
+
+    For tests that drive a page by hand from their own greenlet. Afterwards
+    the page's handler must hold no waiter.
+    """
+    user._open_session()
+    handler = user.response_handler
+    try:
+        yield user
+    finally:
+        user._close_session()
+    assert handler.statistics().active == 0
 
 
 def wait_until(condition: Any, timeout: float = 20.0, message: str = "") -> None:

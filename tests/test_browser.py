@@ -19,7 +19,7 @@ from locust.env import Environment
 import locust_browser
 from locust_browser import BrowserUser, ResponseTimeoutError, WaitRejectedError
 
-from .conftest import Rows, child_processes, wait_until
+from .conftest import Rows, child_processes, session_of, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -32,15 +32,9 @@ class Visitor(BrowserUser):
 
 @pytest.fixture
 def user(environment: Environment) -> Iterator[Visitor]:
-    visitor = Visitor(environment)
-    visitor._open_session()
-    handler = visitor.response_handler
-    try:
+    with session_of(Visitor(environment)) as visitor:
         visitor.page.goto("/lab")
         yield visitor
-    finally:
-        visitor._close_session()
-    assert handler.statistics().active == 0
 
 
 def test_response_faster_than_the_wait_call_is_still_caught(
@@ -360,11 +354,7 @@ def test_lost_browser_rejects_waiters_and_is_relaunched(
     with pytest.raises(locust_browser.WaitRejectedError, match="browser|closed"):
         waiting.get(timeout=20)
     assert rows.named("lost")[0].exception is not None
-    other = Visitor(environment)
-    other._open_session()
-    try:
+    with session_of(Visitor(environment)) as other:
         other.page.goto("/lab")
         assert other.page.title() == "locust-browser demo"
-    finally:
-        other._close_session()
     assert locust_browser.browser_statistics().launches == launches + 1

@@ -30,7 +30,7 @@ from locust_browser import BrowserUser
 from locust_browser.demo import DemoProcess, start
 from locust_browser.demo._server import DemoServer
 
-from .conftest import Rows, demo_processes, wait_until
+from .conftest import Rows, demo_processes, session_of, wait_until
 
 
 @dataclass
@@ -471,14 +471,8 @@ class Shopper(BrowserUser):
 
 @pytest.fixture
 def shopper(environment: Environment) -> Iterator[Shopper]:
-    user = Shopper(environment)
-    user._open_session()
-    handler = user.response_handler
-    try:
+    with session_of(Shopper(environment)) as user:
         yield user
-    finally:
-        user._close_session()
-    assert handler.statistics().active == 0
 
 
 @pytest.mark.browser

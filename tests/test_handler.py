@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from locust_browser import ResponseEventHandler
-from locust_browser._handler import WaitRejected, WaitTimedOut
+from locust_browser._handler import Waiter, WaitRejected, WaitTimedOut
 
 BASE_URL = "http://127.0.0.1:8089"
 PATTERNS = ["**/api/items*", "**/api/cart", re.compile(r"/api/poll"), "/api/{a,b}"]
@@ -191,15 +191,15 @@ def test_a_thousand_waiters_settle_exactly_once_under_any_interleaving(
     operations: list[tuple[str, int, int]], seed: int
 ) -> None:
     handler = ResponseEventHandler(base_url=BASE_URL)
-    waiters: list[object] = []
+    waiters: list[Waiter] = []
     greenlets: list[gevent.Greenlet] = []
     settles: list[int] = []
     waiting: set[int] = set()
 
-    def wait(waiter: object) -> object:
+    def wait(waiter: Waiter) -> object:
         waiting.add(id(waiter))
         try:
-            return handler.wait(waiter)  # type: ignore[arg-type]
+            return handler.wait(waiter)
         except Exception as error:
             return error
 
@@ -224,7 +224,7 @@ def test_a_thousand_waiters_settle_exactly_once_under_any_interleaving(
                 if id(waiters[target]) in waiting:
                     greenlets[target].kill(block=False)
             elif kind == "discard" and waiters:
-                handler.discard(waiters[argument % len(waiters)])  # type: ignore[arg-type]
+                handler.discard(waiters[argument % len(waiters)])
             elif kind == "advance":
                 # Mostly a bare turn of the hub; now and then long enough for
                 # the shortest timeouts to fire.
@@ -242,10 +242,10 @@ def test_a_thousand_waiters_settle_exactly_once_under_any_interleaving(
     assert stats.active == 0
     assert stats.registered == len(waiters) == 1000
     assert stats.matched + stats.timed_out + stats.cancelled + stats.rejected == 1000
-    assert all(waiter.outcome is not None for waiter in waiters)  # type: ignore[attr-defined]
+    assert all(waiter.outcome is not None for waiter in waiters)
     assert sum(settles) == 1000
     for waiter, greenlet in zip(waiters, greenlets, strict=True):
-        outcome = waiter.outcome  # type: ignore[attr-defined]
+        outcome = waiter.outcome
         expected = {"matched": FakeResponse, "timed out": WaitTimedOut}
         # A greenlet killed after its waiter matched never sees the response.
         if outcome in expected and not isinstance(greenlet.value, GreenletExit):

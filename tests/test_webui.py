@@ -16,7 +16,7 @@ from locust.event import Events
 from locust_browser import BrowserUser
 from locust_browser.demo import DemoProcess
 
-from .conftest import ROOT, wait_until
+from .conftest import ROOT, session_of, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -64,10 +64,9 @@ def test_run_started_from_the_web_ui_shows_wait_rows_live(
     web_ui: tuple[str, Path], demo_server: DemoProcess, tmp_path: Path
 ) -> None:
     url, log = web_ui
-    operator = Operator(Environment(events=Events(), host=url))
-    operator._open_session()
-    page = operator.page
-    try:
+    environment = Environment(events=Events(), host=url)
+    with session_of(Operator(environment)) as operator:
+        page = operator.page
         page.goto("/")
         page.fill("input[name=userCount]", "2")
         page.fill("input[name=spawnRate]", "2")
@@ -91,6 +90,4 @@ def test_run_started_from_the_web_ui_shows_wait_rows_live(
         with page.expect_response("**/stop", name="stop"):
             page.get_by_role("button", name="Stop").click()
         page.get_by_text("STOPPED").first.wait_for(timeout=30_000)
-    finally:
-        operator._close_session()
     assert "Launched chromium" in log.read_text()

@@ -17,9 +17,11 @@ from __future__ import annotations
 import locust  # isort: skip
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import sys
+import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -35,11 +37,13 @@ from locust_browser._executable import (
     resolve_browser,
 )
 from locust_browser._facade import ContextProxy, PageProxy, Runtime, attach_handler
+from locust_browser._grouping import GroupingRules, URLGrouper
 from locust_browser._handler import ResponseEventHandler
+from locust_browser._network import NetworkRows, parse_resource_types
 from locust_browser._waits import WaitReporter, drain_reports
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Iterator
     from datetime import timedelta
 
     from gevent.pool import Group
@@ -96,6 +100,15 @@ class BrowserUser(User):
     context_options: ClassVar[dict[str, Any]] = {}
     """Keyword arguments for Playwright's ``browser.new_context()``."""
 
+    network_rows: ClassVar[str | Collection[str] | None] = None
+    """Resource types whose requests become rows (``"document,xhr,fetch"``,
+    ``"all"``, ``"none"``); the ``--network-rows`` option's if None."""
+
+    url_groups: ClassVar[GroupingRules] = ()
+    """Rules naming rows, tried before the default grouping: pairs of a glob
+    or regex over the URL and a row name, e.g. ``("**/api/search?*",
+    "/api/search")``."""
+
     default_timeout: ClassVar[float | None] = None
     """Milliseconds for the context's actions and waits; Playwright's 30 s if
     None."""
@@ -134,6 +147,38 @@ class BrowserUser(User):
             raise RuntimeError("the user has no page: it is not running")
         return self._page.response_handler
 
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time a block of a task as a STEP row named *name*.
+
+        The row's time is the block's wall-clock duration in milliseconds. A
+        block that raises makes a failed row with the exception's message, and
+        the exception goes on up; a user stopped mid-block makes no row.
+        """
+        started = time.perf_counter()
+        try:
+            yield
+        except Exception as error:
+            self._report_step(name, started, error)
+            raise
+        self._report_step(name, started, None)
+
+    def _report_step(
+        self, name: str, started: float, error: BaseException | None
+    ) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.environment.events.request.fire(
+            request_type="STEP",
+            name=name,
+            response_time=elapsed_ms,
+            response_length=0,
+            response=None,
+            context={},
+            exception=error,
+            start_time=time.time() - elapsed_ms / 1000,
+            url=None,
+        )
+
     def start(self, group: Group) -> gevent.Greenlet:
         """Start the greenlet that opens the page, runs the user, closes it."""
         # Locust finds the user of a greenlet as its first argument.
@@ -149,11 +194,21 @@ class BrowserUser(User):
         if host and "base_url" not in options:
             options["base_url"] = host
 
+        network = NetworkRows(
+            _network_types(type(self), self.environment),
+            URLGrouper(base_url=host, rules=self.url_groups),
+            self.environment.events.request.fire,
+        )
+
+        def attach(page: Any) -> None:
+            attach_handler(page, runtime)
+            network.attach(page)
+
         context, page = bridge.run(
             _provider.open_session(
                 executable=_executable_option(self.environment),
                 options=options,
-                attach=lambda page: attach_handler(page, runtime),
+                attach=attach,
             ),
             cancel_on_exit=False,
             on_abandon=lambda session: asyncio.ensure_future(
@@ -228,12 +283,28 @@ def _executable_option(environment: Environment) -> str | None:
     return getattr(options, "browser_executable", None) if options else None
 
 
+def _network_types(cls: type[BrowserUser], environment: Environment) -> frozenset[str]:
+    if cls.network_rows is not None:
+        return parse_resource_types(cls.network_rows)
+    options = environment.parsed_options
+    return parse_resource_types(getattr(options, "network_rows", None))
+
+
 def _uses_browser(environment: Environment) -> bool:
     return any(issubclass(cls, BrowserUser) for cls in environment.user_classes)
 
 
 def _add_options(parser: Any, **_kwargs: Any) -> None:
     group = parser.add_argument_group("locust-browser")
+    group.add_argument(
+        "--network-rows",
+        type=str,
+        default=None,
+        env_var="LOCUST_BROWSER_NETWORK_ROWS",
+        help="resource types whose requests become rows, comma-separated: "
+        "document, xhr, fetch (the default), script, image, font, ..., or all, "
+        "or none",
+    )
     group.add_argument(
         "--browser-executable",
         type=str,
@@ -244,13 +315,17 @@ def _add_options(parser: Any, **_kwargs: Any) -> None:
     )
 
 
-def _check_browser(environment: Environment, **_kwargs: Any) -> None:
+def _check_setup(environment: Environment, **_kwargs: Any) -> None:
     # A missing browser is a set-up error: say so before any load starts.
     if isinstance(environment.runner, MasterRunner) or not _uses_browser(environment):
         return
     try:
         choice = resolve_browser(_executable_option(environment))
-    except BrowserNotFoundError as error:
+        for cls in environment.user_classes:
+            if issubclass(cls, BrowserUser):
+                _network_types(cls, environment)
+                URLGrouper(base_url=cls.host or environment.host, rules=cls.url_groups)
+    except (BrowserNotFoundError, ValueError, TypeError) as error:
         logger.error("%s", error)
         sys.exit(1)
     logger.info("Browser users will run in %s", choice.describe())
@@ -261,5 +336,5 @@ def _close_browser(**_kwargs: Any) -> None:
 
 
 locust.events.init_command_line_parser.add_listener(_add_options)
-locust.events.init.add_listener(_check_browser)
+locust.events.init.add_listener(_check_setup)
 locust.events.quit.add_listener(_close_browser)

@@ -27,6 +27,7 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
+from locust_browser._artifacts import start_tracing
 from locust_browser._executable import LAUNCH_ARGS, resolve_browser
 from locust_browser._handler import ResponseEventHandler, WaitRejected
 
@@ -89,6 +90,7 @@ class BrowserProvider:
         base_url = options.get("base_url")
         context._locust_browser_base_url = base_url  # type: ignore[attr-defined]
         try:
+            await start_tracing(context)
             page = await context.new_page()
             attach(page)
         except BaseException:

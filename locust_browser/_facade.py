@@ -255,7 +255,7 @@ class PageProxy(SyncProxy):
                 else check_timeout(timeout)
             ),
         )
-        return ResponseWait(handler, waiter, self._runtime)
+        return ResponseWait(handler, waiter, self._runtime, self._impl)
 
     def wait_for_response(
         self,
@@ -281,12 +281,15 @@ class PageProxy(SyncProxy):
 class ResponseWait:
     """The context manager of one :meth:`PageProxy.expect_response` call."""
 
-    __slots__ = ("_handler", "_waiter", "_runtime", "_response", "_done")
+    __slots__ = ("_handler", "_waiter", "_runtime", "_page", "_response", "_done")
 
-    def __init__(self, handler: ResponseEventHandler, waiter: Any, runtime: Runtime):
+    def __init__(
+        self, handler: ResponseEventHandler, waiter: Any, runtime: Runtime, page: Any
+    ) -> None:
         self._handler = handler
         self._waiter = waiter
         self._runtime = runtime
+        self._page = page
         self._response: Any = None
         self._done = False
 
@@ -312,6 +315,7 @@ class ResponseWait:
             response = finish_wait(
                 self._handler,
                 self._waiter,
+                self._page,
                 self._runtime.bridge,
                 self._runtime.reporter,
             )

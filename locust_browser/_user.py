@@ -29,6 +29,7 @@ import gevent
 from locust import User
 from locust.runners import MasterRunner
 
+from locust_browser._artifacts import capture, configure
 from locust_browser._bridge import get_bridge
 from locust_browser._browser import BrowserProvider, BrowserStatistics
 from locust_browser._executable import (
@@ -40,7 +41,7 @@ from locust_browser._facade import ContextProxy, PageProxy, Runtime, attach_hand
 from locust_browser._grouping import GroupingRules, URLGrouper
 from locust_browser._handler import ResponseEventHandler
 from locust_browser._network import NetworkRows, parse_resource_types
-from locust_browser._waits import WaitReporter, drain_reports
+from locust_browser._waits import WaitReporter, drain_reports, with_artifact
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator
@@ -159,14 +160,17 @@ class BrowserUser(User):
         try:
             yield
         except Exception as error:
-            self._report_step(name, started, error)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            path = None
+            if self._page is not None:
+                path = get_bridge().run(capture(self._page._impl, "STEP", name))
+            self._report_step(name, elapsed_ms, with_artifact(error, path))
             raise
-        self._report_step(name, started, None)
+        self._report_step(name, (time.perf_counter() - started) * 1000, None)
 
     def _report_step(
-        self, name: str, started: float, error: BaseException | None
+        self, name: str, elapsed_ms: float, error: BaseException | None
     ) -> None:
-        elapsed_ms = (time.perf_counter() - started) * 1000
         self.environment.events.request.fire(
             request_type="STEP",
             name=name,
@@ -306,6 +310,27 @@ def _add_options(parser: Any, **_kwargs: Any) -> None:
         "or none",
     )
     group.add_argument(
+        "--artifacts-dir",
+        type=str,
+        default="artifacts",
+        env_var="LOCUST_BROWSER_ARTIFACTS_DIR",
+        help="where screenshots of failed WAIT and STEP rows go; empty for none",
+    )
+    group.add_argument(
+        "--max-artifacts",
+        type=int,
+        default=20,
+        env_var="LOCUST_BROWSER_MAX_ARTIFACTS",
+        help="how many failures of a run are captured at most",
+    )
+    group.add_argument(
+        "--trace-on-failure",
+        action="store_true",
+        default=False,
+        env_var="LOCUST_BROWSER_TRACE_ON_FAILURE",
+        help="record Playwright traces and save the recent part on failure",
+    )
+    group.add_argument(
         "--browser-executable",
         type=str,
         default=None,
@@ -328,6 +353,13 @@ def _check_setup(environment: Environment, **_kwargs: Any) -> None:
     except (BrowserNotFoundError, ValueError, TypeError) as error:
         logger.error("%s", error)
         sys.exit(1)
+    options = environment.parsed_options
+    if options is not None:
+        configure(
+            options.artifacts_dir,
+            options.max_artifacts,
+            trace=options.trace_on_failure,
+        )
     logger.info("Browser users will run in %s", choice.describe())
 
 

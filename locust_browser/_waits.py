@@ -23,13 +23,14 @@ import locust  # noqa: F401  (gevent patches first)  # isort: skip
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from locust.exception import RescheduleTask
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from locust_browser._artifacts import capture
 from locust_browser._handler import WaitRejected, WaitTimedOut
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ MIN_FINISH_GRACE = 0.5
 """Seconds the row waits at least, even when the wait's deadline is closer."""
 
 _pending: set[asyncio.Task[None]] = set()
+
+E = TypeVar("E", bound=BaseException)
 
 
 class ResponseTimeoutError(PlaywrightTimeoutError, RescheduleTask):
@@ -114,6 +117,7 @@ class WaitReporter:
 def finish_wait(
     handler: ResponseEventHandler,
     waiter: Waiter,
+    page: Any,
     bridge: Bridge,
     reporter: WaitReporter,
 ) -> Any:
@@ -127,8 +131,10 @@ def finish_wait(
     try:
         response = handler.wait(waiter)
     except WaitTimedOut as error:
-        reporter.report(waiter.name, _waited_ms(waiter), exception=error)
-        raise ResponseTimeoutError(str(error)) from None
+        waited_ms = _waited_ms(waiter)
+        failure = with_artifact(error, bridge.run(capture(page, "WAIT", waiter.name)))
+        reporter.report(waiter.name, waited_ms, exception=failure)
+        raise ResponseTimeoutError(str(failure)) from None
     except WaitRejected as error:
         reporter.report(waiter.name, _waited_ms(waiter), exception=error)
         raise WaitRejectedError(str(error)) from None
@@ -142,7 +148,7 @@ def finish_wait(
     if waiter.timeout_ms:
         remaining = waiter.timeout_ms / 1000 - _waited_ms(waiter) / 1000
         grace = min(grace, max(remaining, MIN_FINISH_GRACE))
-    task = bridge.submit(_report_match(response, waiter, reporter, grace))
+    task = bridge.submit(_report_match(response, waiter, page, reporter, grace))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
     return response
@@ -158,19 +164,29 @@ async def drain_reports() -> None:
 
 
 async def _report_match(
-    response: Any, waiter: Waiter, reporter: WaitReporter, grace: float
+    response: Any, waiter: Waiter, page: Any, reporter: WaitReporter, grace: float
 ) -> None:
     try:
         await asyncio.wait_for(response.finished(), grace)
     except (TimeoutError, PlaywrightError, asyncio.CancelledError):
         pass
+    error = _status_error(response)
+    if error is not None:
+        error = with_artifact(error, await capture(page, "WAIT", waiter.name))
     reporter.report(
         waiter.name,
         _browser_duration_ms(response, waiter),
         response_length=_content_length(response),
-        exception=_status_error(response),
+        exception=error,
         url=response.url,
     )
+
+
+def with_artifact(error: E, path: str | None) -> E:
+    """Return *error*, or one like it whose message names the artifact."""
+    if path is None:
+        return error
+    return type(error)(f"{error} (screenshot: {path})")
 
 
 def _browser_duration_ms(response: Any, waiter: Waiter) -> float:

@@ -57,15 +57,21 @@ class Shopper(BrowserUser):
         ):
             self.page.get_by_role("button", name="Add to cart").click()
 
-        with self.page.expect_response("**/api/cart", name="view cart"):
-            self.page.click("#cart-link")
-        with self.page.expect_response("**/api/checkout", name="check out") as info:
-            self.page.get_by_role("button", name="Check out").click()
-        order = info.value.json()["order_id"]
+        # The whole purchase as the shopper lives it, from the cart to the
+        # confirmation on screen, is a STEP row beside its WAIT rows.
+        with self.step("purchase"):
+            with self.page.expect_response("**/api/cart", name="view cart"):
+                self.page.click("#cart-link")
+            with self.page.expect_response("**/api/checkout", name="check out") as info:
+                self.page.get_by_role("button", name="Check out").click()
+            order = info.value.json()["order_id"]
 
-        # The order page polls until the order is confirmed: wait for the
-        # poll that says so.
-        self.page.wait_for_response(
-            f"**/api/orders/{order}", status=200, name="order confirmed", timeout=10_000
-        )
-        self.page.locator("#order-status", has_text="confirmed").wait_for()
+            # The order page polls until the order is confirmed: wait for the
+            # poll that says so (202 while pending, 200 once confirmed).
+            self.page.wait_for_response(
+                f"**/api/orders/{order}",
+                status=200,
+                name="order confirmed",
+                timeout=10_000,
+            )
+            self.page.locator("#order-status", has_text="confirmed").wait_for()

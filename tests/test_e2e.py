@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -162,6 +163,11 @@ def test_shop_journey_reports_every_named_wait(
     waits = {r["name"]: r for r in rows if r["method"] == "WAIT"}
     assert sorted(waits) == sorted(expected)
     assert all(waits[name]["num_failures"] == 0 for name in expected)
+    network = [r["name"] for r in rows if r["method"] in ("GET", "POST")]
+    assert "/api/products" in network
+    assert not [name for name in network if re.search(r"\d", name)]
+    if tags == "buy":
+        assert row(rows, "STEP", "purchase")["num_failures"] == 0
 
 
 def test_hybrid_runs_two_browsers_beside_http_users(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import locust  # noqa: F401  (gevent patches first)  # isort: skip
 
+from locust_browser import _saturation as _saturation  # registers the monitor
 from locust_browser import _thresholds as _thresholds  # registers --threshold
 from locust_browser._browser import BrowserStatistics as BrowserStatistics
 from locust_browser._executable import BrowserChoice as BrowserChoice

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from playwright.async_api import Error as PlaywrightError
 from locust_browser._artifacts import start_tracing
 from locust_browser._executable import LAUNCH_ARGS, resolve_browser
 from locust_browser._handler import ResponseEventHandler, WaitRejected
+from locust_browser._vitals import PageVitals, flush_vitals, install_vitals
 
 __all__ = ["BrowserProvider", "BrowserStatistics"]
 
@@ -77,6 +79,7 @@ class BrowserProvider:
         executable: str | None,
         options: dict[str, Any],
         attach: Any,
+        vitals: Callable[[PageVitals], None] | None = None,
     ) -> tuple[BrowserContext, Page]:
         """Open a context and its page; *attach* gets the page before it loads.
 
@@ -85,12 +88,15 @@ class BrowserProvider:
             options: Keyword arguments for ``new_context``.
             attach: Called with the new page, to add listeners before any
                 response can arrive.
+            vitals: Gets each page view's web vitals, if given.
         """
         context = await self._new_context(executable, options)
         base_url = options.get("base_url")
         context._locust_browser_base_url = base_url  # type: ignore[attr-defined]
         try:
             await start_tracing(context)
+            if vitals is not None:
+                await install_vitals(context, vitals)
             page = await context.new_page()
             attach(page)
         except BaseException:
@@ -115,6 +121,8 @@ class BrowserProvider:
     async def close_session(self, context: BrowserContext, page: Page) -> None:
         """Close a user's context, and with it its pages."""
         self._pages.discard(page)
+        # Closing fires nothing a page can report from: hand the last views over.
+        await asyncio.gather(*(flush_vitals(open_page) for open_page in context.pages))
         await _quietly(context.close())
 
     def statistics(self) -> BrowserStatistics:

@@ -41,6 +41,7 @@ from locust_browser._facade import ContextProxy, PageProxy, Runtime, attach_hand
 from locust_browser._grouping import GroupingRules, URLGrouper
 from locust_browser._handler import ResponseEventHandler
 from locust_browser._network import NetworkRows, parse_resource_types
+from locust_browser._vitals import VitalsReporter
 from locust_browser._waits import WaitReporter, drain_reports, with_artifact
 
 if TYPE_CHECKING:
@@ -198,11 +199,12 @@ class BrowserUser(User):
         if host and "base_url" not in options:
             options["base_url"] = host
 
+        grouper = URLGrouper(base_url=host, rules=self.url_groups)
+        events = self.environment.events
         network = NetworkRows(
-            _network_types(type(self), self.environment),
-            URLGrouper(base_url=host, rules=self.url_groups),
-            self.environment.events.request.fire,
+            _network_types(type(self), self.environment), grouper, events.request.fire
         )
+        vitals = VitalsReporter(events.request, grouper)
 
         def attach(page: Any) -> None:
             attach_handler(page, runtime)
@@ -213,6 +215,7 @@ class BrowserUser(User):
                 executable=_executable_option(self.environment),
                 options=options,
                 attach=attach,
+                vitals=vitals.report,
             ),
             cancel_on_exit=False,
             on_abandon=lambda session: asyncio.ensure_future(

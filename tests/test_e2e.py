@@ -166,6 +166,9 @@ def test_shop_journey_reports_every_named_wait(
     network = [r["name"] for r in rows if r["method"] in ("GET", "POST")]
     assert "/api/products" in network
     assert not [name for name in network if re.search(r"\d", name)]
+    vitals = {r["name"].split(" ", 1)[0] for r in rows if r["method"] == "VITAL"}
+    assert {"TTFB", "FCP", "LCP"} <= vitals
+    assert "Load generator" in done.stderr
     if tags == "buy":
         assert row(rows, "STEP", "purchase")["num_failures"] == 0
 

@@ -51,6 +51,8 @@ class Bridge:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._greenlet: gevent.Greenlet | None = None
         self._pid = os.getpid()
+        # Results that greenlets wait on, failed if the loop stops first.
+        self._waiting: set[AsyncResult] = set()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -105,6 +107,7 @@ class Bridge:
             )
         loop = self.loop
         result: AsyncResult = AsyncResult()
+        self._waiting.add(result)
         task = loop.create_task(coro)
         task.add_done_callback(lambda task: _settle(result, task))
         # The loop may be parked in select(); the self-pipe write wakes it.
@@ -113,7 +116,7 @@ class Bridge:
         try:
             return result.get()  # type: ignore[no-any-return]
         except BaseException:
-            if task.done():
+            if task.done() or loop.is_closed():
                 raise
             if cancel_on_exit:
                 task.cancel()
@@ -121,6 +124,8 @@ class Bridge:
                 task.add_done_callback(lambda task: _abandon(task, on_abandon))
             loop.call_soon_threadsafe(_nothing)
             raise
+        finally:
+            self._waiting.discard(result)
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Start *coro* on the loop without waiting for it; return its task."""
@@ -180,14 +185,24 @@ class Bridge:
         self._greenlet = gevent.spawn(self._run_loop, self._loop)
         self._greenlet.name = "locust-browser event loop"
 
-    @staticmethod
-    def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+    def _run_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         asyncio.set_event_loop(loop)
+        why = "it was closed"
         try:
             loop.run_forever()
-        except BaseException:
+        except BaseException as error:
+            why = f"it failed: {error!r}"
             logger.exception("The event loop of locust-browser stopped on an error")
             raise
+        finally:
+            # Nothing will finish what still waits on this loop: say why.
+            for result in list(self._waiting):
+                if not result.ready():
+                    result.set_exception(
+                        LoopCallError(
+                            f"the event loop of locust-browser stopped: {why}"
+                        )
+                    )
 
 
 _bridge: Bridge | None = None

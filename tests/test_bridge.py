@@ -10,11 +10,15 @@ from collections.abc import Iterator
 import gevent.event
 import pytest
 
+import locust_browser
 from locust_browser._bridge import Bridge, LoopCallError
 
 
 @pytest.fixture
 def bridge() -> Iterator[Bridge]:
+    # A thread runs one loop at a time: close the process's own first (the
+    # browser tests relaunch it when they next need it).
+    locust_browser.shutdown()
     bridge = Bridge()
     yield bridge
     bridge.close()
@@ -99,3 +103,20 @@ def test_loop_is_created_on_first_use_and_closed_for_good(bridge: Bridge) -> Non
     bridge.close()
 
     assert not bridge.is_running
+
+
+def test_waiters_are_failed_when_the_loop_cannot_run(bridge: Bridge) -> None:
+    other = asyncio.new_event_loop()
+
+    async def nothing() -> None:
+        pass
+
+    async def hold_the_thread() -> None:
+        # While this loop runs, no other loop may run in the thread.
+        with pytest.raises(LoopCallError, match="stopped: it failed"):
+            gevent.spawn(bridge.run, nothing()).get(timeout=5)
+
+    try:
+        other.run_until_complete(hold_the_thread())
+    finally:
+        other.close()

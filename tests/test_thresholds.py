@@ -12,9 +12,8 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ from locust_browser._thresholds import (
     parse_thresholds,
 )
 
-from .conftest import ROOT
+from .conftest import ROOT, serving
 
 LOCUST = str(Path(sys.executable).with_name("locust"))
 LOCUSTFILE = ROOT / "tests" / "locustfiles" / "thresholds.py"
@@ -431,13 +430,8 @@ class _Products(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def products_url() -> Iterator[str]:
     """Serve ``GET /api/products`` on a free loopback port, for the module."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Products)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(_Products) as url:
+        yield url
 
 
 def run_locust(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -35,7 +34,7 @@ from locust_browser._vitals import (
 )
 from locust_browser._waits import WaitReporter
 
-from .conftest import Rows
+from .conftest import Rows, serving
 
 IMAGE_DELAY = 0.5
 """Seconds the site waits before it sends the product page's image."""
@@ -142,13 +141,8 @@ class _Site(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
     """Serve the pages above on 127.0.0.1; yield the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serving(_Site) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

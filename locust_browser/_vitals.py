@@ -462,6 +462,7 @@ def _log_cls_table(environment: Environment, **_kwargs: Any) -> None:
         )
 
 
-# TODO: CLS stays in each process's log; a distributed run's master and its
-# reports do not show it, so reading it means reading every worker's log.
+# TODO: CLS stays in each process's log: Locust's HTML report has no place for
+# it and a distributed run's master does not collect it, so reading it means
+# reading every worker's log.
 locust.events.quitting.add_listener(_log_cls_table)

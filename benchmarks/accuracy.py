@@ -73,9 +73,7 @@ def run(users: int, seconds: int, latency_ms: float) -> tuple[list[dict], str]:
 
 def percentile(row: dict, share: float) -> int:
     """Return Locust's percentile of a --json-file row, in ms."""
-    times = sorted(
-        (int(ms), count) for ms, count in row["response_times"].items()
-    )
+    times = sorted((int(ms), count) for ms, count in row["response_times"].items())
     wanted, seen = share * row["num_requests"], 0
     for ms, count in times:
         seen += count

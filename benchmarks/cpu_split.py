@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,10 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._procs import watch  # noqa: E402
 from locust_browser import demo  # noqa: E402
-
-TICKS = os.sysconf("SC_CLK_TCK")
-SAMPLE_EVERY = 0.5
 
 
 def main() -> int:
@@ -51,7 +48,7 @@ def main() -> int:
         ]
         started = time.perf_counter()
         locust = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-        cpu = sample_until_exit(locust)
+        cpu = watch(locust).cpu
         elapsed = time.perf_counter() - started
         log = locust.stderr.read() if locust.stderr else ""
         rows = json.loads(report.with_suffix(".json").read_text())
@@ -71,54 +68,6 @@ def main() -> int:
     if locust.returncode != 0:
         print(log[-2000:], file=sys.stderr)
     return locust.returncode
-
-
-def sample_until_exit(process: subprocess.Popen[str]) -> dict[str, float]:
-    """Sample CPU seconds of *process* and its descendants until it exits."""
-    last: dict[int, tuple[str, float]] = {}
-    while process.poll() is None:
-        for pid in descendants(process.pid) | {process.pid}:
-            seen = cpu_seconds(pid)
-            if seen is not None:
-                last[pid] = seen
-        time.sleep(SAMPLE_EVERY)
-    totals: dict[str, float] = {}
-    for kind, seconds in last.values():
-        totals[kind] = totals.get(kind, 0.0) + seconds
-    return totals
-
-
-def descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def cpu_seconds(pid: int) -> tuple[str, float] | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        # The executable, not the command line: Locust retitles its process.
-        name = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    seconds = (int(fields[11]) + int(fields[12])) / TICKS
-    if name.startswith("python"):
-        return "python", seconds
-    if "node" in name:
-        return "driver", seconds
-    return "browser", seconds
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 import gevent  # isort: skip
 
 import functools
-import itertools
 import logging
 import re
 import time
@@ -180,18 +179,12 @@ class ResponseEventHandler:
         self.default_timeout_ms: float | None = None
         self._wrap = wrap_response
         self._waiters: dict[int, Waiter] = {}
-        self._ids = itertools.count(1)
         self._registered = 0
         self._rejection: BaseException | None = None
         self._counts = dict.fromkeys((MATCHED, TIMED_OUT, CANCELLED, REJECTED), 0)
 
     def __len__(self) -> int:
         return len(self._waiters)
-
-    @property
-    def is_closed(self) -> bool:
-        """Whether :meth:`reject_all` has closed the handler for good."""
-        return self._rejection is not None
 
     def register(
         self,
@@ -217,7 +210,7 @@ class ResponseEventHandler:
             TypeError: A pattern that is not a string, regex or callable.
         """
         waiter = Waiter(
-            next(self._ids),
+            self._registered + 1,
             url_or_predicate,
             base_url=self.base_url,
             name=name,
@@ -235,7 +228,9 @@ class ResponseEventHandler:
 
     def discard(self, waiter: Waiter) -> None:
         """Remove *waiter*; an unsettled one counts as cancelled."""
-        if waiter.settle(CANCELLED, WaitCancelled(waiter.description)):
+        # Most waiters are settled by now: build no error for them.
+        if waiter.outcome is None:
+            waiter.settle(CANCELLED, WaitCancelled(waiter.description))
             self._counts[CANCELLED] += 1
         self._waiters.pop(waiter.id, None)
 
@@ -266,14 +261,16 @@ class ResponseEventHandler:
                 self._counts[REJECTED] += 1
         return len(matched)
 
-    def reject_all(self, error: BaseException, *, final: bool = True) -> int:
-        """Reject every active waiter with *error*; return how many.
+    def reject_all(self, error: BaseException) -> int:
+        """Reject every active waiter, and every later one, with *error*.
 
         Args:
             error: What the waiting greenlets raise; its message says why.
-            final: Also reject every later registration, as a closed page does.
+
+        Returns:
+            How many active waiters it rejected.
         """
-        if final and self._rejection is None:
+        if self._rejection is None:
             self._rejection = error
         rejected = 0
         for waiter in list(self._waiters.values()):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from locust_browser._grouping import URLGrouper
+from locust_browser._rows import fire_row
 
 __all__ = [
     "DEFAULT_RESOURCE_TYPES",
@@ -152,13 +153,12 @@ class NetworkRows:
         if elapsed_ms < 0:
             elapsed_ms = max(0.0, float(timing.get("responseStart", 0)))
         status = response.status
-        self._fire(
-            request_type=request.method,
-            name=self._grouper.name(request.url),
-            response_time=elapsed_ms,
+        fire_row(
+            self._fire,
+            request.method,
+            self._grouper.name(request.url),
+            elapsed_ms,
             response_length=_content_length(response),
-            response=None,
-            context={},
             exception=(
                 RequestFailed(f"HTTP {status} {response.status_text}".rstrip())
                 if status >= 400
@@ -171,15 +171,13 @@ class NetworkRows:
     def _report_failure(self, request: Any) -> None:
         started_ms = request.timing.get("startTime", 0)
         elapsed_ms = max(0.0, time.time() * 1000 - started_ms) if started_ms else 0.0
-        self._fire(
-            request_type=request.method,
-            name=self._grouper.name(request.url),
-            response_time=elapsed_ms,
-            response_length=0,
-            response=None,
-            context={},
+        fire_row(
+            self._fire,
+            request.method,
+            self._grouper.name(request.url),
+            elapsed_ms,
             exception=RequestFailed(request.failure or "the request failed"),
-            start_time=started_ms / 1000 if started_ms else time.time(),
+            start_time=started_ms / 1000 if started_ms else None,
             url=request.url,
         )
 

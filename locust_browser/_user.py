@@ -41,6 +41,7 @@ from locust_browser._facade import ContextProxy, PageProxy, Runtime, attach_hand
 from locust_browser._grouping import GroupingRules, URLGrouper
 from locust_browser._handler import ResponseEventHandler
 from locust_browser._network import NetworkRows, parse_resource_types
+from locust_browser._rows import fire_row
 from locust_browser._vitals import VitalsReporter
 from locust_browser._waits import WaitReporter, drain_reports, with_artifact
 
@@ -157,6 +158,7 @@ class BrowserUser(User):
         block that raises makes a failed row with the exception's message, and
         the exception goes on up; a user stopped mid-block makes no row.
         """
+        fire = self.environment.events.request.fire
         started = time.perf_counter()
         try:
             yield
@@ -165,24 +167,10 @@ class BrowserUser(User):
             path = None
             if self._page is not None:
                 path = get_bridge().run(capture(self._page._impl, "STEP", name))
-            self._report_step(name, elapsed_ms, with_artifact(error, path))
+            error = with_artifact(error, path)
+            fire_row(fire, "STEP", name, elapsed_ms, exception=error)
             raise
-        self._report_step(name, (time.perf_counter() - started) * 1000, None)
-
-    def _report_step(
-        self, name: str, elapsed_ms: float, error: BaseException | None
-    ) -> None:
-        self.environment.events.request.fire(
-            request_type="STEP",
-            name=name,
-            response_time=elapsed_ms,
-            response_length=0,
-            response=None,
-            context={},
-            exception=error,
-            start_time=time.time() - elapsed_ms / 1000,
-            url=None,
-        )
+        fire_row(fire, "STEP", name, (time.perf_counter() - started) * 1000)
 
     def start(self, group: Group) -> gevent.Greenlet:
         """Start the greenlet that opens the page, runs the user, closes it."""

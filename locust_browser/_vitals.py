@@ -54,6 +54,7 @@ from locust.runners import MasterRunner
 from playwright.async_api import Error as PlaywrightError
 
 from locust_browser._grouping import URLGrouper
+from locust_browser._rows import fire_row
 
 if TYPE_CHECKING:
     from locust.env import Environment
@@ -307,14 +308,11 @@ class VitalsReporter:
         """Fire one VITAL row per timing of *vitals*; record its CLS."""
         page_name = self._grouper.name(vitals.url)
         for metric, value_ms in vitals.timings().items():
-            self._fire(
-                request_type="VITAL",
-                name=f"{metric} {page_name}",
-                response_time=value_ms,
-                response_length=0,
-                response=None,
-                context={},
-                exception=None,
+            fire_row(
+                self._fire,
+                "VITAL",
+                f"{metric} {page_name}",
+                value_ms,
                 start_time=vitals.started_at,
                 url=vitals.url,
             )

@@ -32,6 +32,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from locust_browser._artifacts import capture
 from locust_browser._handler import WaitRejected, WaitTimedOut
+from locust_browser._rows import fire_row
 
 if TYPE_CHECKING:
     from locust.event import EventHook
@@ -101,15 +102,13 @@ class WaitReporter:
         url: str | None = None,
     ) -> None:
         """Fire one WAIT row."""
-        self._fire(
-            request_type="WAIT",
-            name=name,
-            response_time=response_time_ms,
+        fire_row(
+            self._fire,
+            "WAIT",
+            name,
+            response_time_ms,
             response_length=response_length,
-            response=None,
-            context={},
             exception=exception,
-            start_time=time.time() - response_time_ms / 1000,
             url=url,
         )
 

@@ -187,8 +187,6 @@ def test_user_stopped_mid_wait_leaves_nothing_behind(
 ) -> None:
     environment.user_classes = [NeverServed]
     runner = environment.create_local_runner()
-    handlers = []
-    environment.events.request.add_listener(lambda **_: None)
     runner.start(1, spawn_rate=1)
     wait_until(lambda: runner.user_greenlets, message="user spawned")
     [greenlet] = runner.user_greenlets
@@ -197,11 +195,11 @@ def test_user_stopped_mid_wait_leaves_nothing_behind(
         lambda: user._page is not None and len(user.response_handler) == 1,
         message="the user is waiting",
     )
-    handlers.append(user.response_handler)
+    handler = user.response_handler
 
     runner.quit()
 
-    stats = handlers[0].statistics()
+    stats = handler.statistics()
     assert (stats.active, stats.cancelled, stats.timed_out) == (0, 1, 0)
     assert rows.named("never") == []
 

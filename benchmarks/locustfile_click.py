@@ -20,4 +20,4 @@ class Clicker(BrowserUser):
     @task
     def click(self) -> None:
         with self.page.expect_response("**/api/items*", name="click"):
-            self.page.click("#load")
+            self.page.click("#fetch")

@@ -49,4 +49,4 @@ class Clicker(PlaywrightUser):
         await page.goto("/lab")
         async with event(self, "click"):
             async with page.expect_response("**/api/items*"):
-                await page.click("#load")
+                await page.click("#fetch")

@@ -7,7 +7,7 @@ Usage::
 
 The baseline for ``benchmarks/throughput.py``: plain asyncio Playwright, one
 browser (the executable locust-browser resolves), one context and page per
-user, each page looping a click on ``/lab``'s ``#load`` inside
+user, each page looping a click on ``/lab``'s ``#fetch`` inside
 ``expect_response`` until the time is up. It writes the iterations done and
 the response times the browser timed for ``/api/items`` (request start to
 last byte, as locust-browser's WAIT rows), in ms.
@@ -47,12 +47,13 @@ def main() -> int:
 
 async def run(url: str, users: int, seconds: float) -> tuple[int, list[float]]:
     """Run *users* pages for *seconds*; return iterations and response times."""
+    # The clock starts before the driver and the browser do, as Locust's -t
+    # does for locust-browser, which starts both when its first user starts.
+    deadline = time.monotonic() + seconds
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=resolve_browser().executable
         )
-        # The clock starts before the pages open, as Locust's -t does.
-        deadline = time.monotonic() + seconds
         times: list[float] = []
         counts = await asyncio.gather(
             *(loop_clicks(browser, url, deadline, times) for _ in range(users))
@@ -73,7 +74,7 @@ async def loop_clicks(
     count = 0
     while time.monotonic() < deadline:
         async with page.expect_response("**/api/items*"):
-            await page.click("#load")
+            await page.click("#fetch")
         count += 1
 
     await context.close()

@@ -6,7 +6,7 @@ Usage::
         [--rounds 2] [--latency-ms 50]
 
 The demo server answers every API call after a fixed latency; each virtual
-user opens its ``/lab`` page and, with no think time, clicks ``#load`` and
+user opens its ``/lab`` page and, with no think time, clicks ``#fetch`` and
 waits for the ``/api/items`` response, again and again. The same scenario
 runs three ways, each in a process tree of its own:
 
@@ -16,8 +16,10 @@ runs three ways, each in a process tree of its own:
 - ``plugins``: ``locust --headless`` on ``locustfile_plugins.py``, with
   locust-plugins' PlaywrightUser, when ``locust_plugins`` imports.
 
-Every round runs each user count once each way, in that order, so that a
-drift in the machine's speed falls on all three alike. It prints, per user
+Every round runs each user count once each way, the ways in reverse order
+every other round, so that a drift in the machine's speed falls on every way
+alike. ``--variant`` adds ways: locust-browser with other options, to measure
+what a default costs. It prints, per user
 count, the iterations per second, the p50 and p95 each way reported against
 the latency the server added, the CPU seconds of the whole tree (Python,
 driver, browser), and the peak PSS per user, then the ratios to plain
@@ -30,6 +32,8 @@ import argparse
 import importlib.util
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -43,6 +47,8 @@ from benchmarks._procs import watch  # noqa: E402
 from locust_browser import demo, resolve_browser  # noqa: E402
 
 HERE = ROOT / "benchmarks"
+RESULT = "{result}"
+ENV_SETTING = re.compile(r"[A-Z][A-Z0-9_]*=")
 WAYS = ("locust-browser", "plain", "plugins")
 LOCUSTFILES = {
     "locust-browser": "locustfile_click.py",
@@ -70,10 +76,33 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="also run locust-browser as NAME, with these extra locust arguments"
+        " (and VAR=value ones set in its environment)",
+    )
+    parser.add_argument(
+        "--no-plugins", action="store_true", help="leave locust-plugins' way out"
+    )
     args = parser.parse_args()
 
     ways = list(WAYS)
-    if importlib.util.find_spec("locust_plugins") is None:
+    variants = dict(_parse_variant(text) for text in args.variant)
+    variant_env = {way: [] for way in WAYS} | {
+        name: [arg for arg in extra if ENV_SETTING.match(arg)]
+        for name, extra in variants.items()
+    }
+    variants = {
+        name: [arg for arg in extra if not ENV_SETTING.match(arg)]
+        for name, extra in variants.items()
+    }
+    ways[1:1] = variants
+    if args.no_plugins:
+        ways.remove("plugins")
+    elif importlib.util.find_spec("locust_plugins") is None:
         print("note: locust_plugins does not import; skipping the plugins way")
         ways.remove("plugins")
     env = {**os.environ, "LOCUST_BROWSER_EXECUTABLE": resolve_browser().executable}
@@ -81,11 +110,19 @@ def main() -> int:
 
     with demo.start(latency_ms=args.latency_ms) as server:
         for round_number in range(1, args.rounds + 1):
+            # Every other round runs the ways in reverse (A B B A), so that a
+            # machine growing slower or faster over the rounds, or a way that
+            # leaves the next one a busier machine, falls on every way alike.
+            order = ways if round_number % 2 else ways[::-1]
             for users in args.users:
-                for way in list(ways):
+                for way in list(order):
+                    if way not in ways:
+                        continue
                     print(f"round {round_number}, {users} users: {way}", flush=True)
                     tally = tallies[users, way]
-                    if not run(way, users, args.seconds, server.url, env, tally):
+                    command = _command(way, users, args.seconds, server.url, variants)
+                    settings = dict(arg.split("=", 1) for arg in variant_env[way])
+                    if not run(way, command, {**env, **settings}, tally):
                         if way == "plugins":
                             print("note: the plugins way failed; skipping it from now")
                             ways.remove(way)
@@ -95,13 +132,21 @@ def main() -> int:
     return 0
 
 
-def run(
-    way: str, users: int, seconds: int, url: str, env: dict[str, str], tally: Tally
-) -> bool:
-    """Run *way* once and add what it did to *tally*; return whether it worked."""
+def _parse_variant(text: str) -> tuple[str, list[str]]:
+    name, equals, extra = text.partition("=")
+    if not equals or not name or name in WAYS:
+        raise SystemExit(
+            f"--variant {text!r}: write it as NAME=ARGS, with a NAME other than"
+            f" {', '.join(WAYS)}, e.g. --variant 'no-rows=--network-rows none'"
+        )
+    return name, shlex.split(extra)
+
+
+def run(way: str, command: list[str], env: dict[str, str], tally: Tally) -> bool:
+    """Run *command* once and add what it did to *tally*; return whether it worked."""
     with tempfile.TemporaryDirectory() as scratch:
         result = Path(scratch) / "result"
-        command = _command(way, users, seconds, url, result)
+        command = [part.replace(RESULT, str(result)) for part in command]
         # To a file, not a pipe: a pipe nobody reads until the end can fill up.
         with open(Path(scratch) / "log", "w+") as log_file:
             process = subprocess.Popen(
@@ -129,19 +174,24 @@ def run(
     return counted > 0
 
 
-def _command(way: str, users: int, seconds: int, url: str, result: Path) -> list[str]:
+def _command(
+    way: str, users: int, seconds: int, url: str, variants: dict[str, list[str]]
+) -> list[str]:
+    """Return the command line of *way*, with ``RESULT`` for its result's path."""
     if way == "plain":
         return [
             sys.executable,
             str(HERE / "plain_playwright.py"),
             *("--url", url, "--users", str(users), "--seconds", str(seconds)),
-            *("--json-file", str(result.with_suffix(".json"))),
+            *("--json-file", RESULT + ".json"),
         ]
+    locustfile = LOCUSTFILES.get(way, LOCUSTFILES["locust-browser"])
     return [
         str(Path(sys.executable).with_name("locust")),
-        *("-f", str(HERE / LOCUSTFILES[way]), "--headless", "--only-summary"),
+        *("-f", str(HERE / locustfile), "--headless", "--only-summary"),
         *("-u", str(users), "-r", str(users), "-t", f"{seconds}s", "-H", url),
-        *("--json-file", str(result)),
+        *("--json-file", RESULT),
+        *variants.get(way, []),
     ]
 
 

@@ -29,6 +29,7 @@ from playwright.async_api import (
 from playwright.async_api import Error as PlaywrightError
 
 from locust_browser._artifacts import start_tracing
+from locust_browser._blocking import block_in_browser
 from locust_browser._executable import LAUNCH_ARGS, resolve_browser
 from locust_browser._handler import ResponseEventHandler, WaitRejected
 from locust_browser._vitals import PageVitals, flush_vitals, install_vitals
@@ -80,6 +81,7 @@ class BrowserProvider:
         options: dict[str, Any],
         attach: Any,
         vitals: Callable[[PageVitals], None] | None = None,
+        blocked: list[str] | None = None,
     ) -> tuple[BrowserContext, Page]:
         """Open a context and its page; *attach* gets the page before it loads.
 
@@ -89,6 +91,7 @@ class BrowserProvider:
             attach: Called with the new page, to add listeners before any
                 response can arrive.
             vitals: Gets each page view's web vitals, if given.
+            blocked: URL patterns the browser refuses for the page, if given.
         """
         context = await self._new_context(executable, options)
         base_url = options.get("base_url")
@@ -99,6 +102,8 @@ class BrowserProvider:
                 await install_vitals(context, vitals)
             page = await context.new_page()
             attach(page)
+            if blocked:
+                await block_in_browser(context, page, blocked)
         except BaseException:
             await _quietly(context.close())
             raise

@@ -14,7 +14,8 @@ away (``net::ERR_ABORTED``) or is still pending when the page closes. Such a
 response was answered all the same, so its row is timed to the first byte and
 judged by its status, as a WAIT row is. A request the page itself aborted
 before any answer (a navigation cancelling a fetch in flight) is no row: the
-server was not asked to fail, and the row would count the user's haste.
+server was not asked to fail, and the row would count the user's haste. Nor
+is a request the browser refused because ``--block-resources`` said so.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
+from locust_browser._blocking import BLOCKED_FAILURE
 from locust_browser._grouping import URLGrouper
 from locust_browser._rows import fire_row
 
@@ -56,6 +58,8 @@ RESOURCE_TYPES = frozenset(
 DEFAULT_RESOURCE_TYPES = frozenset({"document", "xhr", "fetch"})
 
 _ABORTED = "net::ERR_ABORTED"
+# Failures that are the page's or the test's own doing, not the server's.
+_NO_ROW = frozenset({_ABORTED, BLOCKED_FAILURE})
 
 
 class RequestFailed(Exception):
@@ -139,7 +143,7 @@ class NetworkRows:
                 self._report(request, response, "responseStart")
             else:
                 self._report_failure(request)
-        elif request.resource_type in self._types and request.failure != _ABORTED:
+        elif request.resource_type in self._types and request.failure not in _NO_ROW:
             self._report_failure(request)
 
     def _on_close(self, _page: Any) -> None:

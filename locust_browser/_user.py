@@ -30,6 +30,7 @@ from locust import User
 from locust.runners import MasterRunner
 
 from locust_browser._artifacts import capture, configure
+from locust_browser._blocking import blocked_url_patterns, parse_blocked
 from locust_browser._bridge import get_bridge
 from locust_browser._browser import BrowserProvider, BrowserStatistics
 from locust_browser._executable import (
@@ -106,6 +107,11 @@ class BrowserUser(User):
     network_rows: ClassVar[str | Collection[str] | None] = None
     """Resource types whose requests become rows (``"document,xhr,fetch"``,
     ``"all"``, ``"none"``); the ``--network-rows`` option's if None."""
+
+    block_resources: ClassVar[str | Collection[str] | None] = None
+    """Resource types the browser refuses to load for this user (``"image"``,
+    ``"font"``, ``"media"``, comma-separated, or ``"none"``), matched by the
+    URL's file extension; the ``--block-resources`` option's if None."""
 
     url_groups: ClassVar[GroupingRules] = ()
     """Rules naming rows, tried before the default grouping: pairs of a glob
@@ -204,6 +210,9 @@ class BrowserUser(User):
                 options=options,
                 attach=attach,
                 vitals=vitals.report,
+                blocked=blocked_url_patterns(
+                    _blocked_types(type(self), self.environment)
+                ),
             ),
             cancel_on_exit=False,
             on_abandon=lambda session: asyncio.ensure_future(
@@ -285,6 +294,13 @@ def _network_types(cls: type[BrowserUser], environment: Environment) -> frozense
     return parse_resource_types(getattr(options, "network_rows", None))
 
 
+def _blocked_types(cls: type[BrowserUser], environment: Environment) -> frozenset[str]:
+    if cls.block_resources is not None:
+        return parse_blocked(cls.block_resources)
+    options = environment.parsed_options
+    return parse_blocked(getattr(options, "block_resources", None))
+
+
 def _uses_browser(environment: Environment) -> bool:
     return any(issubclass(cls, BrowserUser) for cls in environment.user_classes)
 
@@ -299,6 +315,14 @@ def _add_options(parser: Any, **_kwargs: Any) -> None:
         help="resource types whose requests become rows, comma-separated: "
         "document, xhr, fetch (the default), script, image, font, ..., or all, "
         "or none",
+    )
+    group.add_argument(
+        "--block-resources",
+        type=str,
+        default=None,
+        env_var="LOCUST_BROWSER_BLOCK_RESOURCES",
+        help="resource types the browser does not load, comma-separated: image, "
+        "font, media (matched by file extension), or none (the default)",
     )
     group.add_argument(
         "--artifacts-dir",
@@ -340,6 +364,7 @@ def _check_setup(environment: Environment, **_kwargs: Any) -> None:
         for cls in environment.user_classes:
             if issubclass(cls, BrowserUser):
                 _network_types(cls, environment)
+                _blocked_types(cls, environment)
                 URLGrouper(base_url=cls.host or environment.host, rules=cls.url_groups)
     except (BrowserNotFoundError, ValueError, TypeError) as error:
         logger.error("%s", error)

@@ -11,6 +11,7 @@ from locust import constant
 from locust.env import Environment
 
 from locust_browser import BrowserUser
+from locust_browser._blocking import blocked_url_patterns, parse_blocked
 from locust_browser._grouping import URLGrouper, group_path
 from locust_browser._network import (
     DEFAULT_RESOURCE_TYPES,
@@ -34,6 +35,10 @@ class Everything(Browsing):
 
 class Quiet(Browsing):
     network_rows = "none"
+
+
+class Lean(Everything):
+    block_resources = "image,font"
 
 
 @pytest.fixture
@@ -85,6 +90,65 @@ def test_bad_grouping_rule_and_resource_type_are_refused() -> None:
     assert parse_resource_types(None) == DEFAULT_RESOURCE_TYPES
     assert parse_resource_types("none") == frozenset()
     assert parse_resource_types("all") == RESOURCE_TYPES
+
+
+def test_blocked_types_are_checked_and_become_extension_patterns() -> None:
+    assert parse_blocked(None) == parse_blocked("none") == frozenset()
+    assert parse_blocked(" Image, font ") == {"image", "font"}
+    assert parse_blocked(["media"]) == {"media"}
+    with pytest.raises(ValueError, match="'script'.*image, font, media"):
+        parse_blocked("image,script")
+
+    patterns = blocked_url_patterns({"font"})
+    assert "*.woff2" in patterns
+    assert "*.woff2?*" in patterns
+    assert not any("png" in pattern for pattern in patterns)
+
+
+IMAGES_SETTLED = """() => {
+  const images = [...document.querySelectorAll(".product img")];
+  return images.length > 0 && images.every((image) => image.complete);
+}"""
+
+IMAGES_DRAWN = """() => [...document.querySelectorAll(".product img")]
+  .filter((image) => image.naturalWidth > 0).length"""
+
+SHOP_FONT_STATUS = """() => [...document.fonts]
+  .filter((face) => face.family.includes("Shop Glyphs"))
+  .map((face) => face.status)"""
+
+
+@pytest.mark.browser
+def test_blocked_images_and_fonts_never_load_and_make_no_rows(
+    environment: Environment, rows: Rows
+) -> None:
+    drawn, fonts = {}, {}
+    for cls in (Everything, Lean):
+        with session_of(cls(environment)) as user:
+            with user.page.expect_response("**/api/products?page=1"):
+                user.page.goto("/")
+            user.page.wait_for_function(IMAGES_SETTLED)
+            user.page.evaluate("() => document.fonts.ready")
+            drawn[cls] = user.page.evaluate(IMAGES_DRAWN)
+            fonts[cls] = user.page.evaluate(SHOP_FONT_STATUS)
+        if cls is Everything:
+            wait_until(
+                lambda: (
+                    {"product images", "/static/glyphs.ttf"}
+                    <= {name for _, name in network_rows(rows)}
+                ),
+                message="the image and font rows",
+            )
+        loaded = {name for _, name in network_rows(rows)}
+        rows.rows.clear()
+        if cls is Lean:
+            assert not loaded & {"product images", "/static/glyphs.ttf"}
+            assert "/api/products" in loaded
+
+    assert drawn[Everything] > 0
+    assert drawn[Lean] == 0
+    assert (fonts[Everything], fonts[Lean]) == (["loaded"], ["error"])
+    assert rows.failures() == []
 
 
 @pytest.mark.browser

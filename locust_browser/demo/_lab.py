@@ -2,7 +2,8 @@
 
 Design note: the lab is what the package's own tests wait on, so it stays
 exact: a button that loads items and then polls a few times, a button that
-gets a 500, a fast endpoint, a slow one that takes the milliseconds it is
+only fetches them (what the throughput benchmark clicks), a button that gets
+a 500, a fast endpoint, a slow one that takes the milliseconds it is
 asked for, any status on demand, and a 201 for any POST the shop does not
 answer. The error-rate knob never touches it.
 """
@@ -25,6 +26,7 @@ PAGE = """<!doctype html>
 <body>
 <h1>Items</h1>
 <button id="load">Load items</button>
+<button id="fetch">Fetch items</button>
 <button id="error">Break something</button>
 <ul id="items"></ul>
 <p id="status">idle</p>
@@ -37,6 +39,13 @@ document.getElementById("load").onclick = async () => {
     items.map((item) => `<li>${item.name}</li>`).join("");
   status.textContent = "loaded";
   setTimeout(() => poll(1), 100);
+};
+document.getElementById("fetch").onclick = async () => {
+  const response = await fetch("/api/items?page=2");
+  const items = await response.json();
+  document.getElementById("items").innerHTML =
+    items.map((item) => `<li>${item.name}</li>`).join("");
+  status.textContent = "fetched";
 };
 // Polls a few times after a load, as a page waiting for a job would.
 async function poll(n) {

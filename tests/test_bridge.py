@@ -5,6 +5,8 @@ from __future__ import annotations
 import gevent  # isort: skip
 
 import asyncio
+import itertools
+import time
 from collections.abc import Iterator
 
 import gevent.event
@@ -120,3 +122,49 @@ def test_waiters_are_failed_when_the_loop_cannot_run(bridge: Bridge) -> None:
         other.run_until_complete(hold_the_thread())
     finally:
         other.close()
+
+
+def test_a_busy_loop_still_lets_other_greenlets_run(bridge: Bridge) -> None:
+    ticks: list[float] = []
+
+    def tick() -> None:
+        while True:
+            ticks.append(time.perf_counter())
+            gevent.sleep(0)
+
+    async def busy(seconds: float) -> int:
+        turns, deadline = 0, time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            await asyncio.sleep(0)
+            turns += 1
+        return turns
+
+    ticker = gevent.spawn(tick)
+    try:
+        turns = bridge.run(busy(0.3))
+    finally:
+        ticker.kill()
+
+    assert turns > 100
+    # The loop never held the hub much longer than it is meant to.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
+    assert len(ticks) > 10
+    assert max(gaps) < 0.1
+
+
+def test_the_loop_wakes_for_its_timers_and_for_greenlets_when_idle(
+    bridge: Bridge,
+) -> None:
+    started = time.perf_counter()
+    bridge.run(asyncio.sleep(0.05))
+    slept = time.perf_counter() - started
+
+    # Idle, then woken by a greenlet's submission from another greenlet.
+    woken = gevent.event.Event()
+    gevent.spawn_later(0.05, lambda: bridge.submit(_set_soon(woken)))
+    assert woken.wait(5)
+    assert 0.05 <= slept < 1.0
+
+
+async def _set_soon(event: gevent.event.Event) -> None:
+    event.set()

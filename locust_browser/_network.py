@@ -25,6 +25,7 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from locust_browser._blocking import BLOCKED_FAILURE
+from locust_browser._facade import listen
 from locust_browser._grouping import URLGrouper
 from locust_browser._rows import fire_row
 
@@ -121,10 +122,10 @@ class NetworkRows:
         """Listen to *page*'s network events; call it before the page loads."""
         if not self._types:
             return
-        page.on("response", self._on_response)
-        page.on("requestfinished", self._on_finished)
-        page.on("requestfailed", self._on_failed)
-        page.on("close", self._on_close)
+        listen(page, "response", self._on_response)
+        listen(page, "requestfinished", self._on_finished)
+        listen(page, "requestfailed", self._on_failed)
+        listen(page, "close", self._on_close)
 
     def _on_response(self, response: Any) -> None:
         request = response.request

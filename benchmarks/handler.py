@@ -7,8 +7,11 @@ Usage::
 For 1, 100 and 10,000 waiters already registered on one handler, it times:
 registering and discarding one more waiter; dispatching a response that
 matches none of them (the common case: most responses of a page are not
-waited for); and a full wait that a dispatch settles (register, dispatch,
-wake the greenlet, return). Then it times one round trip through the bridge.
+waited for); a wait settled at once (register, a dispatch that matches and
+settles it, take the response: the handler's whole work for one wait); and
+a full wait that a dispatch from another greenlet settles (the same, plus
+waking the waiting greenlet). Then it times one round trip through the
+bridge.
 Each figure is the median of several repeats, in microseconds.
 """
 
@@ -80,6 +83,18 @@ def dispatch_unmatched(handler: ResponseEventHandler) -> Callable[[int], None]:
     return run
 
 
+def settled_wait(handler: ResponseEventHandler) -> Callable[[int], None]:
+    response = Response("http://127.0.0.1:8089/api/items?page=1")
+
+    def run(calls: int) -> None:
+        for _ in range(calls):
+            waiter = handler.register("**/api/items*", timeout_ms=0)
+            handler.dispatch(response)
+            handler.wait(waiter)
+
+    return run
+
+
 def matched_wait(handler: ResponseEventHandler) -> Callable[[int], None]:
     response = Response("http://127.0.0.1:8089/api/items?page=1")
 
@@ -106,7 +121,8 @@ def bridge_hop(bridge: Bridge) -> Callable[[int], None]:
 def main() -> int:
     print(
         f"{'waiters':>8} {'register+discard':>17} {'dispatch, no match':>19} "
-        f"{'matched wait':>13}   (us per call, median of {REPEATS})"
+        f"{'settled wait':>13} {'matched wait':>13}"
+        f"   (us per call, median of {REPEATS})"
     )
     for waiting in (1, 100, 10_000):
         handler = handler_with(waiting)
@@ -115,6 +131,7 @@ def main() -> int:
             f"{waiting:>8} "
             f"{per_call_us(register_and_discard(handler), calls):>17.2f} "
             f"{per_call_us(dispatch_unmatched(handler), calls):>19.2f} "
+            f"{per_call_us(settled_wait(handler), calls):>13.2f} "
             f"{per_call_us(matched_wait(handler), calls):>13.2f}"
         )
     bridge = Bridge()

@@ -29,7 +29,11 @@ from playwright.async_api import (
 from playwright.async_api import Error as PlaywrightError
 
 from locust_browser._artifacts import start_tracing
-from locust_browser._blocking import block_in_browser
+from locust_browser._blocking import (
+    block_in_browser,
+    blocking_launch_args,
+    media_url_patterns,
+)
 from locust_browser._executable import LAUNCH_ARGS, resolve_browser
 from locust_browser._handler import ResponseEventHandler, WaitRejected
 from locust_browser._vitals import PageVitals, flush_vitals, install_vitals
@@ -63,15 +67,22 @@ class BrowserProvider:
         self._launches = 0
         self._closing = False
 
-    async def browser(self, executable: str | None = None) -> Browser:
-        """Return the connected browser, launching it if there is none."""
+    async def browser(
+        self, executable: str | None = None, args: list[str] | None = None
+    ) -> Browser:
+        """Return the connected browser, launching it if there is none.
+
+        Args:
+            executable: The ``--browser-executable`` option, if given.
+            args: Switches for the launch, besides ``LAUNCH_ARGS``.
+        """
         if self._browser is not None and self._browser.is_connected():
             return self._browser
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._browser is None or not self._browser.is_connected():
-                self._browser = await self._launch(executable)
+                self._browser = await self._launch(executable, args or [])
         return self._browser
 
     async def open_session(
@@ -81,7 +92,7 @@ class BrowserProvider:
         options: dict[str, Any],
         attach: Any,
         vitals: Callable[[PageVitals], None] | None = None,
-        blocked: list[str] | None = None,
+        blocked: frozenset[str] = frozenset(),
     ) -> tuple[BrowserContext, Page]:
         """Open a context and its page; *attach* gets the page before it loads.
 
@@ -91,9 +102,12 @@ class BrowserProvider:
             attach: Called with the new page, to add listeners before any
                 response can arrive.
             vitals: Gets each page view's web vitals, if given.
-            blocked: URL patterns the browser refuses for the page, if given.
+            blocked: The resource types the browser does not load; the
+                browser's launch takes the first session's.
         """
-        context = await self._new_context(executable, options)
+        context = await self._new_context(
+            executable, options, blocking_launch_args(blocked)
+        )
         base_url = options.get("base_url")
         context._locust_browser_base_url = base_url  # type: ignore[attr-defined]
         try:
@@ -102,8 +116,9 @@ class BrowserProvider:
                 await install_vitals(context, vitals)
             page = await context.new_page()
             attach(page)
-            if blocked:
-                await block_in_browser(context, page, blocked)
+            patterns = media_url_patterns(blocked)
+            if patterns:
+                await block_in_browser(context, page, patterns)
         except BaseException:
             await _quietly(context.close())
             raise
@@ -111,16 +126,16 @@ class BrowserProvider:
         return context, page
 
     async def _new_context(
-        self, executable: str | None, options: dict[str, Any]
+        self, executable: str | None, options: dict[str, Any], args: list[str]
     ) -> BrowserContext:
-        browser = await self.browser(executable)
+        browser = await self.browser(executable, args)
         try:
             return await browser.new_context(**options)
         except TargetClosedError:
             pass
         # The browser died and its disconnect is not in yet: once more, anew.
         self._forget(browser)
-        browser = await self.browser(executable)
+        browser = await self.browser(executable, args)
         return await browser.new_context(**options)
 
     async def close_session(self, context: BrowserContext, page: Page) -> None:
@@ -153,13 +168,15 @@ class BrowserProvider:
             await _quietly(playwright.stop())
         self._closing = False
 
-    async def _launch(self, executable: str | None) -> Browser:
+    async def _launch(self, executable: str | None, args: list[str]) -> Browser:
         choice = resolve_browser(executable)
         started = time.perf_counter()
         if self._playwright is None:
             self._playwright = await async_playwright().start()
         browser = await self._playwright.chromium.launch(
-            executable_path=choice.executable, args=list(LAUNCH_ARGS), headless=True
+            executable_path=choice.executable,
+            args=[*LAUNCH_ARGS, *args],
+            headless=True,
         )
         browser.on("disconnected", self._on_disconnected)
         self._launches += 1

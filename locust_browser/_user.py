@@ -30,7 +30,7 @@ from locust import User
 from locust.runners import MasterRunner
 
 from locust_browser._artifacts import capture, configure
-from locust_browser._blocking import blocked_url_patterns, parse_blocked
+from locust_browser._blocking import parse_blocked
 from locust_browser._bridge import get_bridge
 from locust_browser._browser import BrowserProvider, BrowserStatistics
 from locust_browser._executable import (
@@ -107,11 +107,6 @@ class BrowserUser(User):
     network_rows: ClassVar[str | Collection[str] | None] = None
     """Resource types whose requests become rows (``"document,xhr,fetch"``,
     ``"all"``, ``"none"``); the ``--network-rows`` option's if None."""
-
-    block_resources: ClassVar[str | Collection[str] | None] = None
-    """Resource types the browser refuses to load for this user (``"image"``,
-    ``"font"``, ``"media"``, comma-separated, or ``"none"``), matched by the
-    URL's file extension; the ``--block-resources`` option's if None."""
 
     url_groups: ClassVar[GroupingRules] = ()
     """Rules naming rows, tried before the default grouping: pairs of a glob
@@ -210,9 +205,7 @@ class BrowserUser(User):
                 options=options,
                 attach=attach,
                 vitals=vitals.report,
-                blocked=blocked_url_patterns(
-                    _blocked_types(type(self), self.environment)
-                ),
+                blocked=_blocked_types(self.environment),
             ),
             cancel_on_exit=False,
             on_abandon=lambda session: asyncio.ensure_future(
@@ -294,9 +287,7 @@ def _network_types(cls: type[BrowserUser], environment: Environment) -> frozense
     return parse_resource_types(getattr(options, "network_rows", None))
 
 
-def _blocked_types(cls: type[BrowserUser], environment: Environment) -> frozenset[str]:
-    if cls.block_resources is not None:
-        return parse_blocked(cls.block_resources)
+def _blocked_types(environment: Environment) -> frozenset[str]:
     options = environment.parsed_options
     return parse_blocked(getattr(options, "block_resources", None))
 
@@ -322,7 +313,7 @@ def _add_options(parser: Any, **_kwargs: Any) -> None:
         default=None,
         env_var="LOCUST_BROWSER_BLOCK_RESOURCES",
         help="resource types the browser does not load, comma-separated: image, "
-        "font, media (matched by file extension), or none (the default)",
+        "font, media, or none (the default)",
     )
     group.add_argument(
         "--artifacts-dir",
@@ -361,10 +352,10 @@ def _check_setup(environment: Environment, **_kwargs: Any) -> None:
         return
     try:
         choice = resolve_browser(_executable_option(environment))
+        _blocked_types(environment)
         for cls in environment.user_classes:
             if issubclass(cls, BrowserUser):
                 _network_types(cls, environment)
-                _blocked_types(cls, environment)
                 URLGrouper(base_url=cls.host or environment.host, rules=cls.url_groups)
     except (BrowserNotFoundError, ValueError, TypeError) as error:
         logger.error("%s", error)

@@ -101,23 +101,27 @@ def test_deliberate_failures_are_one_row_each_without_tracebacks(
     assert "0 waiters, 0 contexts and 0 pages left open" in done.stderr
 
 
-def test_missing_browser_is_an_error_before_any_load(
-    demo_server: DemoProcess, tmp_path: Path
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--browser-executable", "no-such-chromium", "no-such-chromium"),
+        ("--block-resources", "image,scripts", "'scripts'"),
+    ],
+)
+def test_bad_option_is_an_error_before_any_load(
+    demo_server: DemoProcess, tmp_path: Path, option: str, value: str, named: str
 ) -> None:
-    missing = tmp_path / "no-such-chromium"
-
     done, rows = run_locust(
         ROOT / "locustfiles" / "quickstart.py",
         tmp_path,
         *("-u", "1", "-t", "30s", "-H", demo_server.url),
-        "--browser-executable",
-        str(missing),
+        *(option, value),
         timeout=60,
     )
 
     assert done.returncode == 1
-    assert str(missing) in done.stderr
-    assert "--browser-executable" in done.stderr
+    assert named in done.stderr
+    assert option in done.stderr
     assert rows == []
     assert "Traceback" not in done.stderr
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from locust import constant
 from locust.env import Environment
 
+import locust_browser
 from locust_browser import BrowserUser
-from locust_browser._blocking import blocked_url_patterns, parse_blocked
+from locust_browser._blocking import (
+    blocking_launch_args,
+    media_url_patterns,
+    parse_blocked,
+)
 from locust_browser._grouping import URLGrouper, group_path
 from locust_browser._network import (
     DEFAULT_RESOURCE_TYPES,
@@ -35,10 +42,6 @@ class Everything(Browsing):
 
 class Quiet(Browsing):
     network_rows = "none"
-
-
-class Lean(Everything):
-    block_resources = "image,font"
 
 
 @pytest.fixture
@@ -92,62 +95,87 @@ def test_bad_grouping_rule_and_resource_type_are_refused() -> None:
     assert parse_resource_types("all") == RESOURCE_TYPES
 
 
-def test_blocked_types_are_checked_and_become_extension_patterns() -> None:
+def test_blocked_types_are_checked_and_become_switches_and_patterns() -> None:
     assert parse_blocked(None) == parse_blocked("none") == frozenset()
     assert parse_blocked(" Image, font ") == {"image", "font"}
     assert parse_blocked(["media"]) == {"media"}
     with pytest.raises(ValueError, match="'script'.*image, font, media"):
         parse_blocked("image,script")
 
-    patterns = blocked_url_patterns({"font"})
-    assert "*.woff2" in patterns
-    assert "*.woff2?*" in patterns
-    assert not any("png" in pattern for pattern in patterns)
+    assert blocking_launch_args({"font"}) == ["--disable-remote-fonts"]
+    [images] = blocking_launch_args({"image", "media"})
+    assert images.endswith(",imagesEnabled=false")
+    assert media_url_patterns({"image"}) == []
+    assert {"*.mp4", "*.mp4?*"} <= set(media_url_patterns({"media"}))
 
+
+SHOP_PAGE = """() => ({
+  images: [...document.querySelectorAll(".product img")]
+    .filter((image) => image.naturalWidth > 0).length,
+  fonts: [...document.fonts]
+    .filter((face) => face.family.includes("Shop Glyphs"))
+    .map((face) => face.status),
+  hover: matchMedia("(hover: hover)").matches,
+  pointer: matchMedia("(pointer: fine)").matches,
+})"""
+
+MEDIA_FETCH = """async () => {
+  try { await fetch("/static/intro.mp4?v=2"); return "fetched"; }
+  catch (error) { return "refused"; }
+}"""
+
+
+def open_shop(environment: Environment, blocked: str | None) -> dict[str, Any]:
+    """Open the shop in a browser launched for *blocked*; return what it drew."""
+    # Blocking is set at launch: each run gets a browser of its own.
+    locust_browser.shutdown()
+    environment.parsed_options = argparse.Namespace(block_resources=blocked)
+    try:
+        with session_of(Everything(environment)) as user:
+            with user.page.expect_response("**/api/products?page=1"):
+                user.page.goto("/")
+            # A browser that loads no images never completes them.
+            user.page.wait_for_function(IMAGES_SETTLED if blocked is None else SHOWN)
+            user.page.evaluate("() => document.fonts.ready")
+            drawn: dict[str, Any] = user.page.evaluate(SHOP_PAGE)
+            drawn["media"] = user.page.evaluate(MEDIA_FETCH)
+    finally:
+        locust_browser.shutdown()
+    return drawn
+
+
+SHOWN = "() => document.querySelectorAll('.product img').length > 0"
 
 IMAGES_SETTLED = """() => {
   const images = [...document.querySelectorAll(".product img")];
   return images.length > 0 && images.every((image) => image.complete);
 }"""
 
-IMAGES_DRAWN = """() => [...document.querySelectorAll(".product img")]
-  .filter((image) => image.naturalWidth > 0).length"""
-
-SHOP_FONT_STATUS = """() => [...document.fonts]
-  .filter((face) => face.family.includes("Shop Glyphs"))
-  .map((face) => face.status)"""
-
 
 @pytest.mark.browser
-def test_blocked_images_and_fonts_never_load_and_make_no_rows(
+def test_blocked_images_fonts_and_media_never_load_and_make_no_rows(
     environment: Environment, rows: Rows
 ) -> None:
-    drawn, fonts = {}, {}
-    for cls in (Everything, Lean):
-        with session_of(cls(environment)) as user:
-            with user.page.expect_response("**/api/products?page=1"):
-                user.page.goto("/")
-            user.page.wait_for_function(IMAGES_SETTLED)
-            user.page.evaluate("() => document.fonts.ready")
-            drawn[cls] = user.page.evaluate(IMAGES_DRAWN)
-            fonts[cls] = user.page.evaluate(SHOP_FONT_STATUS)
-        if cls is Everything:
-            wait_until(
-                lambda: (
-                    {"product images", "/static/glyphs.ttf"}
-                    <= {name for _, name in network_rows(rows)}
-                ),
-                message="the image and font rows",
-            )
-        loaded = {name for _, name in network_rows(rows)}
-        rows.rows.clear()
-        if cls is Lean:
-            assert not loaded & {"product images", "/static/glyphs.ttf"}
-            assert "/api/products" in loaded
+    shown = open_shop(environment, None)
+    wait_until(
+        lambda: (
+            {"product images", "/static/glyphs.ttf"}
+            <= {name for _, name in network_rows(rows)}
+        ),
+        message="the image and font rows",
+    )
+    rows.rows.clear()
+    lean = open_shop(environment, "image,font,media")
+    lean_rows = {name for _, name in network_rows(rows)}
 
-    assert drawn[Everything] > 0
-    assert drawn[Lean] == 0
-    assert (fonts[Everything], fonts[Lean]) == (["loaded"], ["error"])
+    assert shown["images"] > 0
+    assert lean["images"] == 0
+    assert (shown["fonts"], lean["fonts"]) == (["loaded"], ["error"])
+    assert (shown["media"], lean["media"]) == ("fetched", "refused")
+    # Playwright's own settings for headless pages survive the image switch.
+    assert (lean["hover"], lean["pointer"]) == (shown["hover"], shown["pointer"])
+    assert "/api/products" in lean_rows
+    assert not lean_rows & {"product images", "/static/glyphs.ttf", "/static/intro.mp4"}
     assert rows.failures() == []
 
 

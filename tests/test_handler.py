@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gevent  # isort: skip
 
+import inspect
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from gevent import GreenletExit
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from locust_browser import ResponseEventHandler
+from locust_browser._facade import listen
 from locust_browser._handler import Waiter, WaitRejected, WaitTimedOut
 
 BASE_URL = "http://127.0.0.1:8089"
@@ -250,3 +253,21 @@ def test_a_thousand_waiters_settle_exactly_once_under_any_interleaving(
         # A greenlet killed after its waiter matched never sees the response.
         if outcome in expected and not isinstance(greenlet.value, GreenletExit):
             assert isinstance(greenlet.value, expected[outcome])
+
+
+def test_listeners_answer_playwrights_signature_question_without_inspecting() -> None:
+    registered: dict[str, Any] = {}
+
+    class Emitter:
+        def on(self, event: str, listener: Any) -> None:
+            registered[event] = listener
+
+    seen: list[object] = []
+    listen(Emitter(), "response", seen.append)
+    listener = registered["response"]
+
+    # Playwright asks this of each listener on every event it delivers.
+    assert inspect.signature(listener) is listener.__signature__
+    assert len(inspect.signature(listener).parameters) == 1
+    listener("a response")
+    assert seen == ["a response"]

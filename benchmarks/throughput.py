@@ -91,14 +91,6 @@ def main() -> int:
 
     ways = list(WAYS)
     variants = dict(_parse_variant(text) for text in args.variant)
-    variant_env = {way: [] for way in WAYS} | {
-        name: [arg for arg in extra if ENV_SETTING.match(arg)]
-        for name, extra in variants.items()
-    }
-    variants = {
-        name: [arg for arg in extra if not ENV_SETTING.match(arg)]
-        for name, extra in variants.items()
-    }
     ways[1:1] = variants
     if args.no_plugins:
         ways.remove("plugins")
@@ -120,8 +112,8 @@ def main() -> int:
                         continue
                     print(f"round {round_number}, {users} users: {way}", flush=True)
                     tally = tallies[users, way]
-                    command = _command(way, users, args.seconds, server.url, variants)
-                    settings = dict(arg.split("=", 1) for arg in variant_env[way])
+                    settings, extra = variants.get(way, ({}, []))
+                    command = _command(way, users, args.seconds, server.url, extra)
                     if not run(way, command, {**env, **settings}, tally):
                         if way == "plugins":
                             print("note: the plugins way failed; skipping it from now")
@@ -132,14 +124,17 @@ def main() -> int:
     return 0
 
 
-def _parse_variant(text: str) -> tuple[str, list[str]]:
+def _parse_variant(text: str) -> tuple[str, tuple[dict[str, str], list[str]]]:
+    """Return a variant's name, its environment settings and locust arguments."""
     name, equals, extra = text.partition("=")
     if not equals or not name or name in WAYS:
         raise SystemExit(
             f"--variant {text!r}: write it as NAME=ARGS, with a NAME other than"
             f" {', '.join(WAYS)}, e.g. --variant 'no-rows=--network-rows none'"
         )
-    return name, shlex.split(extra)
+    words = shlex.split(extra)
+    settings = dict(word.split("=", 1) for word in words if ENV_SETTING.match(word))
+    return name, (settings, [word for word in words if not ENV_SETTING.match(word)])
 
 
 def run(way: str, command: list[str], env: dict[str, str], tally: Tally) -> bool:
@@ -175,7 +170,7 @@ def run(way: str, command: list[str], env: dict[str, str], tally: Tally) -> bool
 
 
 def _command(
-    way: str, users: int, seconds: int, url: str, variants: dict[str, list[str]]
+    way: str, users: int, seconds: int, url: str, extra: list[str]
 ) -> list[str]:
     """Return the command line of *way*, with ``RESULT`` for its result's path."""
     if way == "plain":
@@ -191,7 +186,7 @@ def _command(
         *("-f", str(HERE / locustfile), "--headless", "--only-summary"),
         *("-u", str(users), "-r", str(users), "-t", f"{seconds}s", "-H", url),
         *("--json-file", RESULT),
-        *variants.get(way, []),
+        *extra,
     ]
 
 

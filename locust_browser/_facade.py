@@ -137,7 +137,8 @@ class Runtime:
                 return await bridge.spawn_handler(function, *wrapped)
 
             # Playwright reads a listener's signature on every event: once.
-            wrapper.__signature__ = inspect.signature(wrapper)  # type: ignore[attr-defined]
+            signature = inspect.signature(wrapper)
+            wrapper.__signature__ = signature  # type: ignore[attr-defined]
             self._handlers[function] = wrapper
         return wrapper
 

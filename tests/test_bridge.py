@@ -161,10 +161,10 @@ def test_the_loop_wakes_for_its_timers_and_for_greenlets_when_idle(
 
     # Idle, then woken by a greenlet's submission from another greenlet.
     woken = gevent.event.Event()
-    gevent.spawn_later(0.05, lambda: bridge.submit(_set_soon(woken)))
+    gevent.spawn_later(0.05, lambda: bridge.submit(_set_event(woken)))
     assert woken.wait(5)
     assert 0.05 <= slept < 1.0
 
 
-async def _set_soon(event: gevent.event.Event) -> None:
+async def _set_event(event: gevent.event.Event) -> None:
     event.set()

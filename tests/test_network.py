@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +25,7 @@ from locust_browser._network import (
     parse_resource_types,
 )
 
-from .conftest import Rows, session_of, wait_until
+from .conftest import Rows, free_port, session_of, wait_until
 
 
 class Browsing(BrowserUser):
@@ -125,6 +124,14 @@ MEDIA_FETCH = """async () => {
 }"""
 
 
+SHOWN = "() => document.querySelectorAll('.product img').length > 0"
+
+IMAGES_SETTLED = """() => {
+  const images = [...document.querySelectorAll(".product img")];
+  return images.length > 0 && images.every((image) => image.complete);
+}"""
+
+
 def open_shop(environment: Environment, blocked: str | None) -> dict[str, Any]:
     """Open the shop in a browser launched for *blocked*; return what it drew."""
     # Blocking is set at launch: each run gets a browser of its own.
@@ -142,14 +149,6 @@ def open_shop(environment: Environment, blocked: str | None) -> dict[str, Any]:
     finally:
         locust_browser.shutdown()
     return drawn
-
-
-SHOWN = "() => document.querySelectorAll('.product img').length > 0"
-
-IMAGES_SETTLED = """() => {
-  const images = [...document.querySelectorAll(".product img")];
-  return images.length > 0 && images.every((image) => image.complete);
-}"""
 
 
 @pytest.mark.browser
@@ -216,9 +215,7 @@ def test_error_status_is_a_failed_network_row(browsing: Browsing, rows: Rows) ->
 def test_refused_connection_is_a_failed_row_named_by_its_host(
     browsing: Browsing, rows: Rows
 ) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+    port = free_port()
     browsing.page.goto("/lab")
 
     browsing.page.evaluate(f"fetch('http://127.0.0.1:{port}/api/x').catch(() => 0)")

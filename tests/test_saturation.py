@@ -13,7 +13,6 @@ import importlib
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -36,7 +35,7 @@ from locust_browser._saturation import (
     current_monitor,
 )
 
-from .conftest import ROOT, wait_until
+from .conftest import ROOT, free_port, wait_until
 
 LOCUST = str(Path(sys.executable).with_name("locust"))
 LOCUSTFILE = ROOT / "tests" / "locustfiles" / "saturation.py"
@@ -490,9 +489,7 @@ def test_a_lag_limit_from_the_web_form_that_is_not_positive_falls_back_to_100_ms
 
 
 def test_a_master_runs_no_monitor() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     environment = Environment(events=Events())
     environment.create_master_runner("127.0.0.1", port)
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from locust_browser._thresholds import (
     parse_thresholds,
 )
 
-from .conftest import ROOT, serving
+from .conftest import ROOT, free_port, serving
 
 LOCUST = str(Path(sys.executable).with_name("locust"))
 LOCUSTFILE = ROOT / "tests" / "locustfiles" / "thresholds.py"
@@ -565,9 +564,7 @@ def test_thresholds_come_from_a_config_file(tmp_path: Path, products_url: str) -
 def test_web_ui_run_is_checked_when_locust_quits(
     tmp_path: Path, products_url: str
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
 
     done = run_locust(
         tmp_path,

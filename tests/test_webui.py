@@ -16,7 +16,7 @@ from locust.event import Events
 from locust_browser import BrowserUser
 from locust_browser.demo import DemoProcess
 
-from .conftest import ROOT, session_of, wait_until
+from .conftest import ROOT, free_port, session_of, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -25,12 +25,6 @@ LOCUST = str(Path(sys.executable).with_name("locust"))
 
 class Operator(BrowserUser):
     """The person at the web UI, driven from the test's own greenlet."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def accepts_connections(port: int) -> bool:
